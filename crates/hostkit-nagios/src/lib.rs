@@ -1,0 +1,1 @@
+//! Pure Nagios plugin building blocks: status, threshold ranges, perfdata, the plugin line.

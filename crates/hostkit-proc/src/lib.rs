@@ -1,0 +1,1 @@
+//! /proc readers and parsers: per-process CPU time, thread states, the load average explained.

@@ -1,0 +1,1 @@
+//! OpenSSH algorithm benchmarking: algorithms, KEXINIT, plan, analysis (pure) and `sys/` runners.

@@ -1,0 +1,1 @@
+//! Pure statistics for hostkit: summaries, bootstrap confidence intervals, MAD outliers.

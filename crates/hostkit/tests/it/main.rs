@@ -1,0 +1,9 @@
+//! hostkit's one integration-test binary: each module drives the real CLI against real
+//! components (sshd, chronyd, live /proc) started and stopped by the test itself.
+
+mod cli;
+
+/// Path of the hostkit binary under test.
+pub fn bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_hostkit"))
+}
