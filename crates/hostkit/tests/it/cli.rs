@@ -25,7 +25,8 @@ fn man_page_is_roff_and_pages_are_written_per_command() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.starts_with(".ie") || r.stdout.contains(".TH hostkit"), "{}", r.stdout);
     let dir = tempfile::tempdir().unwrap();
-    let r = run(&crate::bin(), ["man", "--out-dir".as_ref(), dir.path().as_os_str()]);
+    let out_dir = dir.path().to_str().unwrap();
+    let r = run(&crate::bin(), ["man", "--out-dir", out_dir]);
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(dir.path().join("hostkit.1").exists());
     assert!(dir.path().join("hostkit-ssh-bench.1").exists());
