@@ -14,7 +14,12 @@ use clap::{Parser, Subcommand};
 /// Correct where the classic tools are sloppy, fast where they are slow, and honest about what
 /// it measured. Commands are noun then verb, like git or cargo.
 #[derive(Debug, Parser)]
-#[command(name = "hostkit", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "hostkit",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

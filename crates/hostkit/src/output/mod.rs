@@ -22,7 +22,8 @@ pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
 /// Writes `text` to stdout as is.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes()).context("writing to stdout")?;
+    out.write_all(text.as_bytes())
+        .context("writing to stdout")?;
     out.flush().context("writing to stdout")?;
     Ok(())
 }

@@ -7,7 +7,11 @@ fn help_lists_every_noun() {
     let r = run(&crate::bin(), ["--help"]);
     assert_eq!(r.code, Some(0), "{r:?}");
     for noun in ["ssh", "ntp", "proc", "completions", "man"] {
-        assert!(r.stdout.contains(noun), "`{noun}` missing from --help:\n{}", r.stdout);
+        assert!(
+            r.stdout.contains(noun),
+            "`{noun}` missing from --help:\n{}",
+            r.stdout
+        );
     }
 }
 
@@ -23,7 +27,11 @@ fn completions_for_bash_mention_subcommands() {
 fn man_page_is_roff_and_pages_are_written_per_command() {
     let r = run(&crate::bin(), ["man"]);
     assert_eq!(r.code, Some(0), "{r:?}");
-    assert!(r.stdout.starts_with(".ie") || r.stdout.contains(".TH hostkit"), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with(".ie") || r.stdout.contains(".TH hostkit"),
+        "{}",
+        r.stdout
+    );
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().to_str().unwrap();
     let r = run(&crate::bin(), ["man", "--out-dir", out_dir]);
