@@ -49,8 +49,15 @@ mod tests {
             perfdata: vec![PerfData::new("offset", Some(-0.75), 2, "s")],
             long_text: vec!["detail".into()],
         };
-        assert_eq!(out.render(), "NTP WARNING: offset -0.75s a/b|offset=-0.75s\ndetail\n");
-        let bare = PluginOutput { perfdata: vec![], long_text: vec![], ..out };
+        assert_eq!(
+            out.render(),
+            "NTP WARNING: offset -0.75s a/b|offset=-0.75s\ndetail\n"
+        );
+        let bare = PluginOutput {
+            perfdata: vec![],
+            long_text: vec![],
+            ..out
+        };
         assert_eq!(bare.render(), "NTP WARNING: offset -0.75s a/b\n");
     }
 }

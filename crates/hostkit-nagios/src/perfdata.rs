@@ -71,7 +71,10 @@ impl std::fmt::Display for PerfData {
             self.min.map(|v| v.to_string()),
             self.max.map(|v| v.to_string()),
         ];
-        let used = fields.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+        let used = fields
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
         for field in &fields[..used] {
             write!(f, ";{}", field.as_deref().unwrap_or(""))?;
         }
@@ -81,7 +84,11 @@ impl std::fmt::Display for PerfData {
 
 /// Joins items with single spaces, as the guidelines require.
 pub fn join(items: &[PerfData]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

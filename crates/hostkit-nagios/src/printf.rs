@@ -17,7 +17,11 @@ pub fn c_g(value: f64, precision: usize) -> String {
     }
     let p = precision.max(1);
     if value == 0.0 {
-        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if value.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     // Rust's `{:e}` rounds correctly to p significant digits and gives the exponent after rounding.
     let sci = format!("{:.*e}", p - 1, value);

@@ -64,7 +64,11 @@ impl Range {
                 bound: bound.to_string(),
             };
             let value: f64 = bound.parse().map_err(|_| bad())?;
-            if value.is_finite() { Ok(value) } else { Err(bad()) }
+            if value.is_finite() {
+                Ok(value)
+            } else {
+                Err(bad())
+            }
         };
         let (start, end) = match body.split_once(':') {
             Some((start, end)) => {
@@ -73,7 +77,11 @@ impl Range {
                     "~" => f64::NEG_INFINITY,
                     s => number(s)?,
                 };
-                let end = if end.is_empty() { f64::INFINITY } else { number(end)? };
+                let end = if end.is_empty() {
+                    f64::INFINITY
+                } else {
+                    number(end)?
+                };
                 (start, end)
             }
             None => (0.0, number(body)?),
@@ -255,13 +263,31 @@ mod tests {
     fn strict_parser_rejects() {
         assert_eq!(Range::parse(""), Err(RangeError::Empty));
         assert_eq!(Range::parse("@"), Err(RangeError::Empty));
-        assert!(matches!(Range::parse("abc"), Err(RangeError::BadNumber { .. })));
-        assert!(matches!(Range::parse("1.0x"), Err(RangeError::BadNumber { .. })));
-        assert!(matches!(Range::parse("1:~"), Err(RangeError::BadNumber { .. })));
-        assert!(matches!(Range::parse("inf"), Err(RangeError::BadNumber { .. })));
-        assert!(matches!(Range::parse("10:5"), Err(RangeError::StartAfterEnd { .. })));
+        assert!(matches!(
+            Range::parse("abc"),
+            Err(RangeError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            Range::parse("1.0x"),
+            Err(RangeError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            Range::parse("1:~"),
+            Err(RangeError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            Range::parse("inf"),
+            Err(RangeError::BadNumber { .. })
+        ));
+        assert!(matches!(
+            Range::parse("10:5"),
+            Err(RangeError::StartAfterEnd { .. })
+        ));
         // `-1` is `0:-1`.
-        assert!(matches!(Range::parse("-1"), Err(RangeError::StartAfterEnd { .. })));
+        assert!(matches!(
+            Range::parse("-1"),
+            Err(RangeError::StartAfterEnd { .. })
+        ));
         let msg = Range::parse("x").unwrap_err().to_string();
         assert!(msg.contains("`x`") && msg.contains("\nhint: "), "{msg}");
     }
@@ -300,7 +326,10 @@ mod tests {
         assert_eq!(t.evaluate(0.75), Status::Warning);
         assert_eq!(t.evaluate(1.5), Status::Critical);
         assert_eq!(Thresholds::default().evaluate(1e9), Status::Ok);
-        assert_eq!(Range::parse("0.5").unwrap().as_symmetric().unwrap(), "-0.5:0.5");
+        assert_eq!(
+            Range::parse("0.5").unwrap().as_symmetric().unwrap(),
+            "-0.5:0.5"
+        );
         assert_eq!(Range::parse("@0.5").unwrap().as_symmetric(), None);
     }
 }

@@ -61,7 +61,12 @@ mod tests {
 
     #[test]
     fn codes_and_labels() {
-        let all = [Status::Ok, Status::Warning, Status::Critical, Status::Unknown];
+        let all = [
+            Status::Ok,
+            Status::Warning,
+            Status::Critical,
+            Status::Unknown,
+        ];
         let codes: Vec<u8> = all.iter().map(|s| s.code()).collect();
         assert_eq!(codes, [0, 1, 2, 3]);
         for s in all {
