@@ -2,3 +2,5 @@
 //! Every harness starts its component itself and stops it by PID in `Drop`.
 
 pub mod cli;
+pub mod chronyd;
+pub mod ntp_responder;
