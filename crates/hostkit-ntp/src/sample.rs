@@ -94,10 +94,7 @@ impl Sample {
 
     /// Round-trip network delay, never negative.
     pub fn delay(&self) -> NtpDuration {
-        self.t4
-            .diff(self.t1)
-            .sub(self.t3.diff(self.t2))
-            .max(NtpDuration::ZERO)
+        (self.t4.diff(self.t1) - self.t3.diff(self.t2)).max(NtpDuration::ZERO)
     }
 
     /// Root distance λ = (root delay + delay) / 2 + root dispersion (RFC 5905 §11.2.2, without
@@ -186,7 +183,7 @@ mod tests {
     const COOKIE: u64 = 0x0123_4567_89ab_cdef;
 
     fn t(seconds: f64) -> NtpTimestamp {
-        NtpTimestamp::from_unix(1_700_000_000, 0).add(NtpDuration::from_seconds(seconds))
+        NtpTimestamp::from_unix(1_700_000_000, 0) + NtpDuration::from_seconds(seconds)
     }
 
     fn reply(mutate: impl FnOnce(&mut Packet)) -> Vec<u8> {

@@ -201,7 +201,7 @@ pub(crate) mod tests {
     /// A synthetic sample with the given offset and delay (seconds) and stratum.
     pub(crate) fn sample(offset: f64, delay: f64, stratum: u8) -> Sample {
         let t1 = NtpTimestamp::from_unix(1_800_000_000, 0);
-        let t2 = t1.add(NtpDuration::from_seconds(offset + delay / 2.0));
+        let t2 = t1 + NtpDuration::from_seconds(offset + delay / 2.0);
         let mut packet = Packet::client_request(NtpTimestamp::ZERO);
         packet.mode = MODE_SERVER;
         packet.stratum = stratum;
@@ -210,7 +210,7 @@ pub(crate) mod tests {
             t1,
             t2,
             t3: t2,
-            t4: t1.add(NtpDuration::from_seconds(delay)),
+            t4: t1 + NtpDuration::from_seconds(delay),
             packet,
         }
     }

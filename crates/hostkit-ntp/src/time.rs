@@ -58,9 +58,13 @@ impl NtpTimestamp {
     pub fn diff(self, earlier: NtpTimestamp) -> NtpDuration {
         NtpDuration(self.0.wrapping_sub(earlier.0) as i64)
     }
+}
+
+impl std::ops::Add<NtpDuration> for NtpTimestamp {
+    type Output = NtpTimestamp;
 
     /// `self + d`, wrapping at the era boundary.
-    pub fn add(self, d: NtpDuration) -> NtpTimestamp {
+    fn add(self, d: NtpDuration) -> NtpTimestamp {
         NtpTimestamp(self.0.wrapping_add(d.0 as u64))
     }
 }
@@ -97,9 +101,13 @@ impl NtpDuration {
     pub fn midpoint(self, other: NtpDuration) -> NtpDuration {
         NtpDuration(((i128::from(self.0) + i128::from(other.0)) / 2) as i64)
     }
+}
+
+impl std::ops::Sub for NtpDuration {
+    type Output = NtpDuration;
 
     /// `self - other`, wrapping.
-    pub fn sub(self, other: NtpDuration) -> NtpDuration {
+    fn sub(self, other: NtpDuration) -> NtpDuration {
         NtpDuration(self.0.wrapping_sub(other.0))
     }
 }
@@ -155,7 +163,7 @@ mod tests {
         assert_eq!(after.diff(before).to_seconds(), 2.0);
         assert_eq!(before.diff(after).to_seconds(), -2.0);
         assert_eq!(after.to_unix_seconds(), (rollover_unix + 1) as f64);
-        assert_eq!(before.add(NtpDuration::from_seconds(2.0)), after);
+        assert_eq!(before + NtpDuration::from_seconds(2.0), after);
     }
 
     #[test]

@@ -209,8 +209,8 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     let report = execute(&cfg, cfg.timeout);
     let plugin = render::nagios(&report, &cfg.policy, a.verbose);
-    match a.format {
-        CheckFormat::Nagios => output::print_text(&plugin.render())?,
+    let text = match a.format {
+        CheckFormat::Nagios => plugin.render(),
         CheckFormat::Json => {
             let summary = plugin
                 .render()
@@ -218,9 +218,13 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            output::print_json(&report.to_json(&summary))?
+            serde_json::to_string_pretty(&report.to_json(&summary))? + "\n"
         }
-        CheckFormat::Prometheus => output::print_text(&render::prometheus(&report))?,
+        CheckFormat::Prometheus => render::prometheus(&report),
+    };
+    match &a.output {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => output::print_text(&text)?,
     }
     Ok(Outcome::Code(report.verdict.status.code()))
 }

@@ -117,6 +117,25 @@ fn prometheus_output() {
     assert!(r.stdout.contains(&want), "{}", r.stdout);
     assert!(r.stdout.contains("ntp_check_stratum{"), "{}", r.stdout);
     assert!(r.stdout.contains("ntp_check_status 0"), "{}", r.stdout);
+    // --output writes the same exposition atomically for node_exporter's textfile collector.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ntp.prom");
+    let r = check(&[
+        "-H",
+        &c.v4(),
+        "--format",
+        "prometheus",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!((r.code, r.stdout.as_str()), (Some(0), ""), "{r:?}");
+    let written = std::fs::read_to_string(&file).unwrap();
+    assert!(written.contains(&want), "{written}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temp file left behind"
+    );
 }
 
 #[test]
@@ -463,6 +482,14 @@ fn drift_files() {
         "{}",
         r.stderr
     );
+    std::fs::write(&ntpd, "-500.000\n").unwrap();
+    let r = run(&crate::bin(), ["ntp", "drift", ntpd.to_str().unwrap()]);
+    assert_eq!(
+        r.code,
+        Some(1),
+        "pinned at the kernel limit is a negative verdict: {r:?}"
+    );
+    assert!(r.stderr.contains("±500 ppm limit"), "{}", r.stderr);
     std::fs::write(&ntpd, "garbage\n").unwrap();
     let r = run(&crate::bin(), ["ntp", "drift", ntpd.to_str().unwrap()]);
     assert_eq!(r.code, Some(2), "{r:?}");

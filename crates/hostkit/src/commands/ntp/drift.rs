@@ -114,5 +114,10 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
             output::print_text(&out)?;
         }
     }
-    Ok(Outcome::Ok)
+    // A frequency pinned at the kernel limit means the daemon cannot keep up: a negative verdict.
+    Ok(if d.pinned() {
+        Outcome::Negative
+    } else {
+        Outcome::Ok
+    })
 }
