@@ -263,31 +263,21 @@ mod tests {
     fn strict_parser_rejects() {
         assert_eq!(Range::parse(""), Err(RangeError::Empty));
         assert_eq!(Range::parse("@"), Err(RangeError::Empty));
-        assert!(matches!(
-            Range::parse("abc"),
-            Err(RangeError::BadNumber { .. })
-        ));
-        assert!(matches!(
-            Range::parse("1.0x"),
-            Err(RangeError::BadNumber { .. })
-        ));
-        assert!(matches!(
-            Range::parse("1:~"),
-            Err(RangeError::BadNumber { .. })
-        ));
-        assert!(matches!(
-            Range::parse("inf"),
-            Err(RangeError::BadNumber { .. })
-        ));
-        assert!(matches!(
-            Range::parse("10:5"),
-            Err(RangeError::StartAfterEnd { .. })
-        ));
+        for bad in ["abc", "1.0x", "1:~", "inf"] {
+            let r = Range::parse(bad);
+            assert!(
+                matches!(r, Err(RangeError::BadNumber { .. })),
+                "{bad}: {r:?}"
+            );
+        }
         // `-1` is `0:-1`.
-        assert!(matches!(
-            Range::parse("-1"),
-            Err(RangeError::StartAfterEnd { .. })
-        ));
+        for backwards in ["10:5", "-1"] {
+            let r = Range::parse(backwards);
+            assert!(
+                matches!(r, Err(RangeError::StartAfterEnd { .. })),
+                "{backwards}: {r:?}"
+            );
+        }
         let msg = Range::parse("x").unwrap_err().to_string();
         assert!(msg.contains("`x`") && msg.contains("\nhint: "), "{msg}");
     }

@@ -142,7 +142,7 @@ fn prometheus_output() {
 fn slow_server_is_a_warning_within_a_millisecond() {
     let s = slow_responder();
     let addr = s.addr.to_string();
-    let r = check(&[
+    let args = [
         "-H",
         &addr,
         "-w",
@@ -153,28 +153,15 @@ fn slow_server_is_a_warning_within_a_millisecond() {
         "4",
         "--interval",
         "0",
-    ]);
+    ];
+    let r = check(&args);
     assert_eq!(r.code, Some(1), "{r:?}");
     assert!(
         r.stdout.starts_with("NTP WARNING: offset -0.7"),
         "{}",
         r.stdout
     );
-    let j = check(&[
-        "-H",
-        &addr,
-        "-w",
-        "0.5",
-        "-c",
-        "1.0",
-        "-n",
-        "4",
-        "--interval",
-        "0",
-        "--format",
-        "json",
-    ])
-    .json();
+    let j = check(&[&args[..], &["--format", "json"]].concat()).json();
     let offset = j["offset_seconds"].as_f64().unwrap();
     assert!((offset + 0.75).abs() < 0.001, "offset {offset}");
     assert_eq!(j["exit_code"], 1);
