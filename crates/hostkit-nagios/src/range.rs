@@ -86,6 +86,11 @@ impl Range {
             }
             None => (0.0, number(body)?),
         };
+        Range::checked(text, start, end, alert_inside)
+    }
+
+    /// A range from its parts; rejects `start > end` (infinite bounds never are).
+    fn checked(text: &str, start: f64, end: f64, alert_inside: bool) -> Result<Range, RangeError> {
         if start > end {
             return Err(RangeError::StartAfterEnd {
                 text: text.to_string(),
@@ -123,17 +128,7 @@ impl Range {
         } else {
             strtod_prefix(end_text)
         };
-        if start.is_finite() && end.is_finite() && start > end {
-            return Err(RangeError::StartAfterEnd {
-                text: text.to_string(),
-            });
-        }
-        Ok(Range {
-            start,
-            end,
-            alert_inside,
-            text: text.to_string(),
-        })
+        Range::checked(text, start, end, alert_inside)
     }
 
     /// True when `value` should raise this range's alert.
