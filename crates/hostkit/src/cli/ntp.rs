@@ -7,25 +7,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
 pub enum NtpCommand {
-    /// Check the local clock against NTP servers (Nagios plugin, exit 0/1/2/3).
-    ///
-    /// Every address of every -H is queried in parallel over SNTPv4 with a random origin
-    /// cookie; the minimum-delay sample of each address is kept, servers are ranked by root
-    /// distance, and the best one's offset is compared with -w/-c (on |offset| unless
-    /// --signed-thresholds). Unsynchronised servers (leap 3, stratum 0/16, root distance above
-    /// --max-root-distance), kiss-o'-death replies and silence are reported as what they are.
-    /// One --timeout covers name resolution and all queries. Usage errors are UNKNOWN (3).
-    ///
-    /// Examples:
-    ///   hostkit ntp check -H pool.ntp.org -w 0.5 -c 1
-    ///   hostkit ntp check -H ntp1 -H ntp2 -H [2001:db8::1]:123 -n 4 --interval 0
-    ///   hostkit ntp check -H 127.0.0.1 --format json
-    ///   hostkit ntp check -H ntp1 --format prometheus > /var/lib/node_exporter/ntp.prom
-    ///   hostkit ntp check -H ntp1 -w 0.5 -c 1 --compat check_ntp_time
-    ///
-    /// Installed as a symlink named `check_ntp_time`, hostkit accepts that plugin's options
-    /// (-H -p -w -c -o -t -4 -6 -v -q) and prints its monitoring-plugins 2.3 line.
-    #[command(verbatim_doc_comment)]
+    // The help text lives on `CheckArgs` so that `CheckCli` (the fast path) shares it.
     Check(CheckArgs),
     /// Read an ntpd, ntpsec, chrony or macOS drift file and show it in ppm, ms/hour and s/day.
     ///
@@ -87,7 +69,36 @@ pub enum DriftKindArg {
     Macos,
 }
 
+// `hostkit ntp check` parsed on its own: a Nagios check runs every minute on every host, so its
+// start-up skips building the grammar of every other command (same flags, same help, which
+// both come from `CheckArgs`).
+#[derive(Debug, clap::Parser)]
+#[command(name = "hostkit ntp check", max_term_width = 100, version)]
+pub struct CheckCli {
+    #[command(flatten)]
+    pub args: CheckArgs,
+}
+
+/// Check the local clock against NTP servers (Nagios plugin, exit 0/1/2/3).
+///
+/// Every address of every -H is queried in parallel over SNTPv4 with a random origin
+/// cookie; the minimum-delay sample of each address is kept, servers are ranked by root
+/// distance, and the best one's offset is compared with -w/-c (on |offset| unless
+/// --signed-thresholds). Unsynchronised servers (leap 3, stratum 0/16, root distance above
+/// --max-root-distance), kiss-o'-death replies and silence are reported as what they are.
+/// One --timeout covers name resolution and all queries. Usage errors are UNKNOWN (3).
+///
+/// Examples:
+///   hostkit ntp check -H pool.ntp.org -w 0.5 -c 1
+///   hostkit ntp check -H ntp1 -H ntp2 -H [2001:db8::1]:123 -n 4 --interval 0
+///   hostkit ntp check -H 127.0.0.1 --format json
+///   hostkit ntp check -H ntp1 --format prometheus > /var/lib/node_exporter/ntp.prom
+///   hostkit ntp check -H ntp1 -w 0.5 -c 1 --compat check_ntp_time
+///
+/// Installed as a symlink named `check_ntp_time`, hostkit accepts that plugin's options
+/// (-H -p -w -c -o -t -4 -6 -v -q) and prints its monitoring-plugins 2.3 line.
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct CheckArgs {
     /// NTP server: HOST, HOST:PORT, [IPV6]:PORT or an address; repeat for more servers.
     #[arg(short = 'H', long = "host", value_name = "HOST", required = true)]
@@ -181,4 +192,21 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DriftFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn fast_path_grammar_is_consistent_and_shares_the_help() {
+        CheckCli::command().debug_assert();
+        let fast = CheckCli::command().render_long_help().to_string();
+        assert!(
+            fast.contains("Every address of every -H is queried in parallel"),
+            "{fast}"
+        );
+        assert!(fast.contains("--max-root-distance"), "{fast}");
+    }
 }

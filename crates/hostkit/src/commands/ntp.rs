@@ -74,6 +74,22 @@ pub fn parse_error(err: clap::Error) -> std::process::ExitCode {
     crate::exit::finish(unknown(message))
 }
 
+/// When argv is `hostkit ntp check ...`, parses only that command's grammar and runs it
+/// (the help text is the same as through the full grammar); `None` for anything else.
+pub fn check_fast_path() -> Option<std::process::ExitCode> {
+    use clap::Parser;
+    let mut args = std::env::args_os();
+    let _bin = args.next();
+    if args.next()? != "ntp" || args.next()? != "check" {
+        return None;
+    }
+    let argv = std::iter::once(std::ffi::OsString::from("hostkit ntp check")).chain(args);
+    Some(match crate::cli::ntp::CheckCli::try_parse_from(argv) {
+        Ok(cli) => crate::exit::finish(check(&cli.args)),
+        Err(err) => parse_error(err),
+    })
+}
+
 fn seconds(value: f64, flag: &str, min: f64) -> Result<Duration, String> {
     if value.is_finite() && value >= min && value <= 86_400.0 {
         Ok(Duration::from_secs_f64(value))
