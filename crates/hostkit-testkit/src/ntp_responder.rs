@@ -2,13 +2,15 @@
 //! a fixed amount (e.g. 0.75 s slow), leap indicator 3, stratum 16, kiss-o'-death codes, a wrong
 //! origin, a wrong mode, truncated replies, silence; plus a port that refuses (ICMP unreachable).
 //! It builds replies by hand (independently of the codec under test) on a thread that stops
-//! when the [`Responder`] is dropped.
+//! when the [`Responder`] is dropped. Like chronyd, it stamps T2 with the kernel receive time.
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hostkit_ntp::sys::rx_timestamp;
 
 /// What the responder does with each request.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,7 +57,11 @@ pub struct Responder {
 
 fn ntp_now(shift_seconds: f64) -> u64 {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    let secs = d.as_secs_f64() + shift_seconds + 2_208_988_800.0;
+    ntp_bits(d.as_secs_f64(), shift_seconds)
+}
+
+fn ntp_bits(unix_seconds: f64, shift_seconds: f64) -> u64 {
+    let secs = unix_seconds + shift_seconds + 2_208_988_800.0;
     let whole = secs.floor();
     ((whole as u64 & 0xFFFF_FFFF) << 32) | (((secs - whole) * 4_294_967_296.0) as u64)
 }
@@ -119,13 +125,18 @@ impl Responder {
             Behaviour::Clock { shift_seconds, .. } => shift_seconds,
             _ => 0.0,
         };
+        rx_timestamp::enable(&socket).expect("SO_TIMESTAMPNS");
         let thread = std::thread::spawn(move || {
             let mut buf = [0u8; 1024];
             while !stop2.load(Ordering::Relaxed) {
-                let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                // Peek the sender, then read the datagram with its kernel arrival time.
+                let Ok((_, from)) = socket.peek_from(&mut buf) else {
                     continue;
                 };
-                let received = ntp_now(shift);
+                let Ok((n, arrival)) = rx_timestamp::recv(&socket, &mut buf) else {
+                    continue;
+                };
+                let received = ntp_bits(arrival.to_unix_seconds(), shift);
                 requests2.fetch_add(1, Ordering::Relaxed);
                 if let Some(r) = reply(behaviour, &buf[..n], received) {
                     let _ = socket.send_to(&r, from);

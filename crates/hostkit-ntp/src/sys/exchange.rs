@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::packet::Packet;
 use crate::sample::{Reply, Request, validate};
 use crate::select::Exchange;
+use crate::sys::rx_timestamp;
 use crate::time::NtpTimestamp;
 
 /// How to query.
@@ -59,6 +60,8 @@ fn open(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     let socket = UdpSocket::bind(local)?;
     socket.connect(addr)?;
     socket.set_nonblocking(true)?;
+    // Best effort: without it T4 is read from the clock after recvmsg.
+    let _ = rx_timestamp::enable(&socket);
     Ok(socket)
 }
 
@@ -167,13 +170,12 @@ fn receive(slot: &mut Slot, plan: &Plan, start: Instant) {
     let mut buf = [0u8; 1024];
     loop {
         let Some(socket) = &slot.socket else { return };
-        let n = match socket.recv(&mut buf) {
-            Ok(n) => n,
+        let (n, t4) = match rx_timestamp::recv(socket, &mut buf) {
+            Ok(got) => got,
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return fail(slot, &e, start),
         };
-        let t4 = NtpTimestamp::from_system_time(SystemTime::now());
         match validate(&slot.inflight, &buf[..n], t4) {
             Reply::Sample { request, sample } => {
                 slot.inflight.remove(request);
