@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::packet::{KissCode, Leap, MODE_SERVER, Packet, PacketError};
-use crate::time::{NtpDuration, NtpShort, NtpTimestamp};
+use crate::time::{NtpDuration, NtpTimestamp};
 
 /// One request in flight: the random cookie sent as transmit timestamp and the real send time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,11 +115,6 @@ impl Sample {
         } else {
             None
         }
-    }
-
-    /// Root delay in seconds.
-    pub fn root_delay(&self) -> NtpShort {
-        self.packet.root_delay
     }
 }
 
