@@ -87,6 +87,15 @@ fn chronyd_on_both_loopbacks_is_ok() {
         "{}",
         r.stdout
     );
+    // A name goes through the resolver thread; every address it yields is queried.
+    let name = format!("localhost:{}", c.port);
+    let r = check(&["-H", &name]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.stdout.contains(&format!("({name})")), "{}", r.stdout);
+    // -6 leaves no address for an IPv4 literal: nothing to query is CRITICAL, not UNKNOWN.
+    let r = check(&["-6", "-H", &c.v4()]);
+    assert_eq!(r.code, Some(2), "{r:?}");
+    assert!(r.stdout.contains("no IPv6 address"), "{}", r.stdout);
     let j = check(&[
         "-H",
         &c.v4(),
