@@ -48,25 +48,32 @@ pub fn free_udp_port() -> u16 {
     }
 }
 
-/// One SNTP request; true when any 48-byte reply comes back within `wait`.
-pub fn answers(addr: SocketAddr, wait: Duration) -> bool {
+/// One SNTP request; the first 48 bytes of the reply if one comes back within `wait`.
+pub fn query(addr: SocketAddr, wait: Duration) -> Option<[u8; 48]> {
     let local = if addr.is_ipv4() {
         "127.0.0.1:0"
     } else {
         "[::1]:0"
     };
-    let Ok(s) = UdpSocket::bind(local) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(wait));
+    let s = UdpSocket::bind(local).ok()?;
+    s.set_read_timeout(Some(wait)).ok()?;
     let mut req = [0u8; 48];
     req[0] = 0x23;
     req[40..48].copy_from_slice(&0x5eed_u64.to_be_bytes());
-    if s.send_to(&req, addr).is_err() {
-        return false;
-    }
+    s.send_to(&req, addr).ok()?;
     let mut buf = [0u8; 512];
-    matches!(s.recv_from(&mut buf), Ok((n, _)) if n >= 48)
+    match s.recv_from(&mut buf) {
+        Ok((n, _)) if n >= 48 => Some(buf[..48].try_into().unwrap()),
+        _ => None,
+    }
+}
+
+/// True for a reply that chronyd itself sent: reference ID 127.127.1.1 (`local`), or the
+/// unsynchronised form (leap 3, stratum 0, reference ID 0). Guards against another test's
+/// server having taken the port.
+fn from_chronyd(reply: &[u8; 48]) -> bool {
+    reply[12..16] == [0x7f, 0x7f, 0x01, 0x01]
+        || (reply[0] >> 6 == 3 && reply[1] == 0 && reply[12..16] == [0; 4])
 }
 
 impl Chronyd {
@@ -127,8 +134,10 @@ impl Chronyd {
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!("chronyd exited with {status}: {}", server.log()));
             }
-            if answers(addr, Duration::from_millis(5)) {
-                return Ok(server);
+            match query(addr, Duration::from_millis(5)) {
+                Some(reply) if from_chronyd(&reply) => return Ok(server),
+                Some(_) => return Err(format!("port {port} is answered by another server")),
+                None => {}
             }
         }
         Err(format!(
