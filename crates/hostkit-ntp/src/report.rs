@@ -150,3 +150,49 @@ fn server_json(s: &AddressSummary) -> Value {
         "samples": samples,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::summarize;
+    use crate::select::tests::{exchange, sample};
+
+    #[test]
+    fn json_schema() {
+        let mut refused = exchange(124, vec![]);
+        refused.refused = true;
+        refused.refused_after_ms = Some(1);
+        let report = Report::new(
+            vec![
+                summarize(exchange(123, vec![sample(-0.75, 0.0001, 2)]), 1.5),
+                summarize(refused, 1.5),
+            ],
+            vec![ResolveFailure {
+                host: "nx.invalid".into(),
+                error: "name not found".into(),
+            }],
+            &Policy::default(),
+            7,
+        );
+        let mut j = report.to_json("NTP OK: ...");
+        // Sample timestamps depend on the synthetic clock; the shape is what is locked.
+        j["servers"][0]["samples"][0] = serde_json::json!("<sample>");
+        insta::assert_json_snapshot!(j);
+    }
+
+    #[test]
+    fn nothing_resolved_is_unreachable() {
+        let policy = Policy {
+            unreachable: hostkit_nagios::Status::Warning,
+            ..Policy::default()
+        };
+        let failure = ResolveFailure {
+            host: "nx.invalid".into(),
+            error: "x".into(),
+        };
+        let r = Report::new(vec![], vec![failure], &policy, 1);
+        assert_eq!(r.verdict.status, hostkit_nagios::Status::Warning);
+        assert_eq!(reference_id_text(1, *b"GPS\0"), "GPS");
+        assert_eq!(reference_id_text(2, [192, 0, 2, 1]), "192.0.2.1");
+    }
+}

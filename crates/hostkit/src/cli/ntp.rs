@@ -56,16 +56,22 @@ pub enum Compat {
 /// What to report when no server could be reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Unreachable {
+    /// UNKNOWN (3): the check could not measure anything.
     Unknown,
+    /// WARNING (1).
     Warning,
+    /// CRITICAL (2), as check_ntp_time does.
     Critical,
 }
 
 /// Daemon formats of drift files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DriftKindArg {
+    /// ntpd or ntpsec: one number, the correction applied to the kernel clock.
     Ntpd,
+    /// chrony: frequency of the uncorrected clock and skew.
     Chrony,
+    /// macOS 10.9-10.10 ntpd: like ntpd.
     Macos,
 }
 
