@@ -37,12 +37,18 @@ pub struct Chronyd {
     dir: tempfile::TempDir,
 }
 
-/// A UDP port currently free on both 127.0.0.1 and ::1.
+/// True when this machine has a usable IPv6 loopback (some containers have none).
+pub fn ipv6_loopback() -> bool {
+    UdpSocket::bind("[::1]:0").is_ok()
+}
+
+/// A UDP port currently free on 127.0.0.1 and, when IPv6 exists, on ::1.
 pub fn free_udp_port() -> u16 {
+    let v6 = ipv6_loopback();
     loop {
         let v4 = UdpSocket::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let port = v4.local_addr().unwrap().port();
-        if UdpSocket::bind(("::1", port)).is_ok() {
+        if !v6 || UdpSocket::bind(("::1", port)).is_ok() {
             return port;
         }
     }
@@ -103,9 +109,12 @@ impl Chronyd {
             .map_err(|e| e.to_string())?;
         let port = free_udp_port();
         let mut conf = format!(
-            "port {port}\nbindaddress 127.0.0.1\nbindaddress ::1\nallow 127.0.0.1\nallow ::1\ncmdport 0\nbindcmdaddress /\npidfile {}/chronyd.pid\n",
+            "port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nallow ::1\ncmdport 0\nbindcmdaddress /\npidfile {}/chronyd.pid\n",
             dir.path().display()
         );
+        if ipv6_loopback() {
+            conf.push_str("bindaddress ::1\n");
+        }
         if let Some(s) = opts.local_stratum {
             conf.push_str(&format!("local stratum {s}\n"));
         }
