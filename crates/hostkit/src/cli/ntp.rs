@@ -98,7 +98,7 @@ pub struct CheckCli {
 ///   hostkit ntp check -H pool.ntp.org -w 0.5 -c 1
 ///   hostkit ntp check -H ntp1 -H ntp2 -H [2001:db8::1]:123 -n 4 --interval 0
 ///   hostkit ntp check -H 127.0.0.1 --format json
-///   hostkit ntp check -H ntp1 --format prometheus > /var/lib/node_exporter/ntp.prom
+///   hostkit ntp check -H ntp1 --format prometheus --output /var/lib/node_exporter/ntp.prom
 ///   hostkit ntp check -H ntp1 -w 0.5 -c 1 --compat check_ntp_time
 ///
 /// Installed as a symlink named `check_ntp_time`, hostkit accepts that plugin's options
