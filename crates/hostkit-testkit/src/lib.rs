@@ -1,4 +1,6 @@
 //! Dev-only helpers for hostkit's tests: the CLI runner and real-component harnesses.
 //! Every harness starts its component itself and stops it by PID in `Drop`.
 
+pub mod chronyd;
 pub mod cli;
+pub mod ntp_responder;

@@ -21,6 +21,13 @@ fn main() -> ExitCode {
         // Nagios personality: every outcome, usage errors included, is a plugin exit code.
         return commands::ntp::check_ntp_time_personality(std::env::args_os().skip(1));
     }
-    let cli = cli::Cli::parse();
+    if let Some(code) = commands::ntp::check_fast_path() {
+        return code;
+    }
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // `ntp check` is a Nagios plugin: its usage errors must be UNKNOWN (3) on stdout.
+        Err(err) => return commands::ntp::parse_error(err),
+    };
     exit::finish(commands::run(cli))
 }

@@ -1,16 +1,246 @@
-//! `hostkit ntp`: placeholder dispatch until its issue lands.
+//! `hostkit ntp`: `check` builds a validated configuration from the arguments, runs the
+//! parallel SNTP exchange (hostkit-ntp) and renders the verdict as a Nagios line, JSON or
+//! Prometheus text with exit 0/1/2/3; every usage error is UNKNOWN (3) on stdout. The
+//! `check_ntp_time` personality lives in `ntp/compat.rs`, `drift` in `ntp/drift.rs`.
 
-use crate::cli::ntp::NtpCommand;
+mod compat;
+mod drift;
+
+use std::time::{Duration, Instant};
+
+use hostkit_nagios::{Range, Status, Thresholds};
+use hostkit_ntp::check::Policy;
+use hostkit_ntp::render::{self, CompatOptions};
+use hostkit_ntp::report::{Report, ResolveFailure};
+use hostkit_ntp::select::summarize;
+use hostkit_ntp::server::{Family, ServerSpec, parse_port, parse_server};
+use hostkit_ntp::sys::{exchange, resolve};
+
+pub use compat::check_ntp_time_personality;
+
+use crate::cli::ntp::{CheckArgs, CheckFormat, NtpCommand, Unreachable};
 use crate::exit::Outcome;
+use crate::output;
 
+/// Runs `hostkit ntp ...`.
 pub fn run(cmd: NtpCommand) -> anyhow::Result<Outcome> {
-    anyhow::bail!("`hostkit ntp {cmd:?}` is not implemented yet")
+    match cmd {
+        NtpCommand::Check(args) => check(&args),
+        NtpCommand::Drift(args) => drift::run(&args),
+    }
 }
 
-/// Entry point when the binary is invoked as `check_ntp_time`.
-pub fn check_ntp_time_personality(
-    _args: impl Iterator<Item = std::ffi::OsString>,
-) -> std::process::ExitCode {
-    println!("NTP UNKNOWN: not implemented yet");
-    std::process::ExitCode::from(3)
+/// A validated `ntp check` configuration, shared with the `check_ntp_time` personality.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckConfig {
+    pub specs: Vec<ServerSpec>,
+    pub family: Family,
+    pub samples: u32,
+    pub interval: Duration,
+    /// The overall deadline, measured from the start of the run.
+    pub timeout: Duration,
+    pub max_root_distance_seconds: f64,
+    pub policy: Policy,
+}
+
+/// Prints a usage error the Nagios way (`NTP UNKNOWN: ...` on stdout) and yields exit 3.
+pub(crate) fn unknown(message: &str) -> anyhow::Result<Outcome> {
+    let mut lines = message.lines();
+    let mut text = format!("NTP UNKNOWN: {}\n", lines.next().unwrap_or_default());
+    for line in lines {
+        text.push_str(line);
+        text.push('\n');
+    }
+    output::print_text(&text)?;
+    Ok(Outcome::Code(Status::Unknown.code()))
+}
+
+/// Called by `main` when clap rejects the command line: for `ntp check` the error becomes
+/// UNKNOWN (3) on stdout, as Nagios expects; anything else keeps clap's own behaviour.
+pub fn parse_error(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().skip(1).take(2).collect();
+    let is_check = args.len() == 2 && args[0] == "ntp" && args[1] == "check";
+    if !is_check
+        || matches!(
+            err.kind(),
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+        )
+    {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    let message = rendered.trim_start_matches("error: ").trim_end();
+    crate::exit::finish(unknown(message))
+}
+
+/// When argv is `hostkit ntp check ...`, parses only that command's grammar and runs it
+/// (the help text is the same as through the full grammar); `None` for anything else.
+pub fn check_fast_path() -> Option<std::process::ExitCode> {
+    use clap::Parser;
+    let mut args = std::env::args_os();
+    let _bin = args.next();
+    if args.next()? != "ntp" || args.next()? != "check" {
+        return None;
+    }
+    let argv = std::iter::once(std::ffi::OsString::from("hostkit ntp check")).chain(args);
+    Some(match crate::cli::ntp::CheckCli::try_parse_from(argv) {
+        Ok(cli) => crate::exit::finish(check(&cli.args)),
+        Err(err) => parse_error(err),
+    })
+}
+
+fn seconds(value: f64, flag: &str, min: f64) -> Result<Duration, String> {
+    if value.is_finite() && value >= min && value <= 86_400.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(format!(
+            "invalid {flag} `{value}`\nhint: give a number of seconds from {min} to 86400"
+        ))
+    }
+}
+
+fn range(text: Option<&str>, flag: &str) -> Result<Option<Range>, String> {
+    text.map(|t| Range::parse(t).map_err(|e| format!("{flag}: {e}")))
+        .transpose()
+}
+
+/// The monitoring-plugins 2.x range parser, whose only error text is `Range format incorrect`.
+pub(crate) fn legacy_range(text: &str) -> Result<Option<Range>, String> {
+    Range::parse_legacy(text)
+        .map(Some)
+        .map_err(|_| "Range format incorrect".to_string())
+}
+
+fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
+    let port = parse_port(&a.port).ok_or_else(|| {
+        format!(
+            "invalid port `{}`\nhint: use a number from 1 to 65535 (or `ntp`)",
+            a.port
+        )
+    })?;
+    let specs = a
+        .hosts
+        .iter()
+        .map(|h| parse_server(h, port).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let family = match (a.ipv4, a.ipv6) {
+        (true, _) => Family::V4,
+        (_, true) => Family::V6,
+        _ => Family::Any,
+    };
+    if !(a.max_root_distance.is_finite() && a.max_root_distance > 0.0) {
+        return Err(format!(
+            "invalid --max-root-distance `{}`\nhint: give a positive number of seconds",
+            a.max_root_distance
+        ));
+    }
+    if !a.expect_offset.is_finite() {
+        return Err("invalid --expect-offset\nhint: give a number of seconds".into());
+    }
+    Ok(CheckConfig {
+        specs,
+        family,
+        samples: a.samples,
+        interval: seconds(a.interval, "--interval", 0.0)?,
+        timeout: seconds(a.timeout, "--timeout", 0.001)?,
+        max_root_distance_seconds: a.max_root_distance,
+        policy: Policy {
+            offset: if a.compat.is_some() {
+                Thresholds {
+                    warning: legacy_range(&a.warning)?,
+                    critical: legacy_range(&a.critical)?,
+                }
+            } else {
+                Thresholds {
+                    warning: range(Some(&a.warning), "-w/--warning")?,
+                    critical: range(Some(&a.critical), "-c/--critical")?,
+                }
+            },
+            signed_thresholds: a.signed_thresholds,
+            stratum: Thresholds {
+                warning: range(a.stratum_warning.as_deref(), "--stratum-warning")?,
+                critical: range(a.stratum_critical.as_deref(), "--stratum-critical")?,
+            },
+            expect_offset_seconds: a.expect_offset,
+            unreachable: match a.unreachable {
+                Unreachable::Unknown => Status::Unknown,
+                Unreachable::Warning => Status::Warning,
+                Unreachable::Critical => Status::Critical,
+            },
+        },
+    })
+}
+
+/// Resolves, queries and judges; `window` bounds the whole run (name resolution included).
+pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
+    let start = Instant::now();
+    let deadline = start + window;
+    let resolved = resolve::resolve(&cfg.specs, cfg.family, deadline);
+    let mut targets = Vec::new();
+    let mut failures = Vec::new();
+    for (spec, r) in cfg.specs.iter().zip(resolved) {
+        match r {
+            Ok(addrs) => targets.extend(addrs.into_iter().map(|a| (spec.text.clone(), a))),
+            Err(error) => failures.push(ResolveFailure {
+                host: spec.text.clone(),
+                error,
+            }),
+        }
+    }
+    let plan = exchange::Plan {
+        samples: cfg.samples,
+        interval: cfg.interval,
+        retry_after: (window / 4).clamp(Duration::from_millis(200), Duration::from_secs(1)),
+        deadline,
+    };
+    let exchanges = exchange::run(&targets, &plan);
+    let summaries = exchanges
+        .into_iter()
+        .map(|e| summarize(e, cfg.max_root_distance_seconds))
+        .collect();
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    Report::new(summaries, failures, &cfg.policy, elapsed_ms)
+}
+
+fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
+    let cfg = match config_from_args(a) {
+        Ok(cfg) => cfg,
+        Err(message) if a.compat.is_some() && message == "Range format incorrect" => {
+            // check_ntp_time 2.3 prints this without a newline.
+            output::print_text(&message)?;
+            return Ok(Outcome::Code(Status::Unknown.code()));
+        }
+        Err(message) => return unknown(&message),
+    };
+    if a.compat.is_some() {
+        let opts = CompatOptions {
+            thresholds: cfg.policy.offset.clone(),
+            quiet: a.quiet,
+        };
+        let report = execute(&cfg, cfg.timeout);
+        let (line, status) = render::compat_line(&report, &opts);
+        output::print_text(&line)?;
+        return Ok(Outcome::Code(status.code()));
+    }
+    let report = execute(&cfg, cfg.timeout);
+    let plugin = render::nagios(&report, &cfg.policy, a.verbose);
+    let text = match a.format {
+        CheckFormat::Nagios => plugin.render(),
+        CheckFormat::Json => {
+            let summary = plugin
+                .render()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            serde_json::to_string_pretty(&report.to_json(&summary))? + "\n"
+        }
+        CheckFormat::Prometheus => render::prometheus(&report),
+    };
+    match &a.output {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => output::print_text(&text)?,
+    }
+    Ok(Outcome::Code(report.verdict.status.code()))
 }
