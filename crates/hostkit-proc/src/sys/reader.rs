@@ -1,0 +1,330 @@
+//! One pass over a proc tree into a [`Snapshot`]: list PIDs, read each `PID/stat` with one
+//! `openat` + `read` into a reused buffer, take the owner from `fstat` on the same fd (or from
+//! `status` in captured trees), walk `task/` only when a process has more than one thread, and
+//! read `wchan` (and `stack`) only for blocked tasks. Never opens `cmdline` or `environ`, whose
+//! reads take the target's mmap lock and can hang. In interval mode stat fds are kept open and
+//! re-read with `pread`, which is cheaper and pinned to the process (a reaped one reads ESRCH).
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use super::SysError;
+use super::facts;
+use super::root::{FileError, ProcRoot, fd_owner, read_fd, rel_path};
+use crate::explain::stack_frame;
+use crate::psi::parse_psi;
+use crate::snapshot::{Facts, Problem, ProblemKind, Process, Snapshot, SystemInfo, Thread};
+use crate::stat::{Stat, parse_stat};
+use crate::state::State;
+use crate::system::{parse_kernel_stat, parse_loadavg, parse_uptime};
+use crate::users::parse_status_euid;
+
+/// File descriptors kept below the hard RLIMIT_NOFILE for other uses.
+const FD_RESERVE: u64 = 256;
+
+/// What to read beyond each process's `stat`.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Read `wchan` for tasks in D, T or t.
+    pub wchan: bool,
+    /// Read `stack` for tasks in D (root only; EACCES/EPERM otherwise, recorded as `None`).
+    pub stack: bool,
+    /// Keep stat fds open between [`Reader::sample`] calls (interval mode).
+    pub keep_fds: bool,
+    /// Read only these PIDs (`-p`), skipping the directory listing.
+    pub only_pids: Option<Vec<i32>>,
+}
+
+struct Kept {
+    fd: OwnedFd,
+    uid: Option<u32>,
+}
+
+/// Reads snapshots of one proc root, reusing buffers (and fds in interval mode).
+pub struct Reader {
+    root: ProcRoot,
+    opts: ReadOptions,
+    facts: Facts,
+    buf: Vec<u8>,
+    path: Vec<u8>,
+    kept: HashMap<i32, Kept>,
+    fd_budget: usize,
+}
+
+impl std::fmt::Debug for Reader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader")
+            .field("root", &self.root)
+            .field("kept", &self.kept.len())
+            .finish()
+    }
+}
+
+impl Reader {
+    /// A reader over `root`. `clk_tck` overrides the machine's (captured trees record theirs).
+    pub fn new(root: ProcRoot, opts: ReadOptions, clk_tck: Option<u64>) -> Reader {
+        let fd_budget = if opts.keep_fds { raise_nofile() } else { 0 };
+        Reader {
+            root,
+            opts,
+            facts: Facts {
+                clk_tck: clk_tck.unwrap_or_else(facts::clk_tck),
+                ncpu: facts::online_cpus(),
+            },
+            buf: Vec::with_capacity(1024),
+            path: Vec::with_capacity(64),
+            kept: HashMap::new(),
+            fd_budget,
+        }
+    }
+
+    /// The root being read.
+    pub fn root(&self) -> &ProcRoot {
+        &self.root
+    }
+
+    /// Number of stat fds currently kept open.
+    pub fn kept_fds(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// One pass over the tree.
+    pub fn sample(&mut self) -> Result<Snapshot, SysError> {
+        let monotonic_ns = if self.root.is_procfs() {
+            facts::monotonic_ns()
+        } else {
+            0
+        };
+        let system = self.read_system();
+        let pids = match &self.opts.only_pids {
+            Some(p) => p.clone(),
+            None => self.root.list_pids()?,
+        };
+        let mut processes = Vec::with_capacity(pids.len());
+        let mut problems = Vec::new();
+        let mut kept = std::mem::take(&mut self.kept);
+        let mut next_kept = HashMap::with_capacity(if self.opts.keep_fds { pids.len() } else { 0 });
+        for pid in pids {
+            let read = match kept.remove(&pid) {
+                Some(k) => match read_fd(k.fd.as_raw_fd(), &mut self.buf, Some(0)) {
+                    Ok(()) => Ok((Some(k.fd), k.uid)),
+                    // The kept fd's process is gone; the PID may have a new owner.
+                    Err(_) => self.read_stat_fresh(pid),
+                },
+                None => self.read_stat_fresh(pid),
+            };
+            let (fd, uid) = match read {
+                Ok(v) => v,
+                Err(e) => {
+                    problems.push(problem(pid, e));
+                    continue;
+                }
+            };
+            let stat = match parse_stat(&self.buf) {
+                Ok(s) => s,
+                Err(e) => {
+                    problems.push(Problem {
+                        pid,
+                        kind: ProblemKind::Malformed,
+                        detail: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            if let Some(fd) = fd.filter(|_| next_kept.len() < self.fd_budget) {
+                next_kept.insert(pid, Kept { fd, uid });
+            }
+            processes.push(self.complete(stat, uid));
+        }
+        self.kept = next_kept;
+        let mut facts = self.facts;
+        if let Some(k) = system.kernel.as_ref().filter(|k| k.ncpu > 0) {
+            facts.ncpu = k.ncpu;
+        }
+        Ok(Snapshot {
+            processes,
+            problems,
+            system,
+            facts,
+            monotonic_ns,
+        })
+    }
+
+    /// Opens and reads `PID/stat`, returning the fd (to keep) and the owner.
+    fn read_stat_fresh(&mut self, pid: i32) -> Result<(Option<OwnedFd>, Option<u32>), FileError> {
+        let fd = self
+            .root
+            .open_at(rel_path(&mut self.path, pid, None, "stat"))?;
+        read_fd(fd.as_raw_fd(), &mut self.buf, None)?;
+        let uid = if self.root.is_procfs() {
+            fd_owner(fd.as_raw_fd())
+        } else {
+            let mut status = Vec::new();
+            let rel = rel_path(&mut self.path, pid, None, "status");
+            self.root
+                .read_at(rel, &mut status)
+                .ok()
+                .and_then(|()| parse_status_euid(&status))
+        };
+        Ok((self.opts.keep_fds.then_some(fd), uid))
+    }
+
+    /// Adds threads, wchan and stack to a parsed leader.
+    fn complete(&mut self, stat: Stat, uid: Option<u32>) -> Process {
+        let pid = stat.pid;
+        let mut p = Process {
+            uid,
+            wchan: None,
+            stack: None,
+            threads: Vec::new(),
+            stat,
+        };
+        if p.stat.num_threads > 1 {
+            for tid in self.root.list_tids(pid) {
+                let rel = rel_path(&mut self.path, pid, Some(tid), "stat");
+                if self.root.read_at(rel, &mut self.buf).is_err() {
+                    continue; // the thread exited meanwhile
+                }
+                let Ok(stat) = parse_stat(&self.buf) else {
+                    continue;
+                };
+                let (wchan, stack) = self.blocked_info(pid, Some(tid), stat.state);
+                p.threads.push(Thread { stat, wchan, stack });
+            }
+        }
+        if p.threads.is_empty() {
+            let (wchan, stack) = self.blocked_info(pid, None, p.stat.state);
+            p.wchan = wchan;
+            p.stack = stack;
+        } else if let Some(leader) = p.threads.iter().find(|t| t.stat.pid == pid) {
+            p.wchan = leader.wchan.clone();
+            p.stack = leader.stack.clone();
+        }
+        p
+    }
+
+    fn blocked_info(
+        &mut self,
+        pid: i32,
+        tid: Option<i32>,
+        state: State,
+    ) -> (Option<String>, Option<Vec<String>>) {
+        let wants_wchan = matches!(state, State::DISK | State::STOPPED | State::TRACED);
+        let mut wchan = None;
+        if self.opts.wchan && wants_wchan {
+            let rel = rel_path(&mut self.path, pid, tid, "wchan");
+            if self.root.read_at(rel, &mut self.buf).is_ok() {
+                let text = String::from_utf8_lossy(&self.buf).trim().to_string();
+                if !text.is_empty() && text != "0" {
+                    wchan = Some(text);
+                }
+            }
+        }
+        let mut stack = None;
+        if self.opts.stack && state == State::DISK {
+            let rel = rel_path(&mut self.path, pid, tid, "stack");
+            if self.root.read_at(rel, &mut self.buf).is_ok() {
+                let text = String::from_utf8_lossy(&self.buf);
+                stack = Some(text.lines().filter_map(stack_frame).collect());
+            }
+        }
+        (wchan, stack)
+    }
+
+    fn read_system(&self) -> SystemInfo {
+        let r = |name: &str| self.root.read_string(name);
+        let mut psi = Vec::new();
+        for res in ["cpu", "io", "memory"] {
+            if let Some(text) = r(&format!("pressure/{res}")) {
+                psi.extend(parse_psi(res, &text));
+            }
+        }
+        SystemInfo {
+            loadavg: r("loadavg").and_then(|t| parse_loadavg(&t).ok()),
+            kernel: r("stat").and_then(|t| parse_kernel_stat(&t).ok()),
+            uptime_seconds: r("uptime").and_then(|t| parse_uptime(&t).ok()),
+            psi,
+        }
+    }
+}
+
+fn problem(pid: i32, e: FileError) -> Problem {
+    Problem {
+        pid,
+        kind: match e {
+            FileError::Gone => ProblemKind::Vanished,
+            FileError::Denied => ProblemKind::Denied,
+            FileError::Other(_) => ProblemKind::Malformed,
+        },
+        detail: e.describe(),
+    }
+}
+
+/// Raises the soft RLIMIT_NOFILE to the hard limit; returns how many fds may be kept.
+fn raise_nofile() -> usize {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid out-parameter.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return 0;
+    }
+    let hard = lim.rlim_max.min(1 << 20);
+    if lim.rlim_cur < hard {
+        lim.rlim_cur = hard;
+        // SAFETY: raising the soft limit up to the hard one is always permitted.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
+    }
+    hard.saturating_sub(FD_RESERVE) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn live_sample_contains_this_process_with_threads() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        let mut r = Reader::new(root, ReadOptions::default(), None);
+        // Make sure this test process has a second thread while sampling.
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let h = std::thread::spawn(move || rx.recv().ok());
+        let snap = r.sample().unwrap();
+        tx.send(()).unwrap();
+        h.join().unwrap();
+        let me = std::process::id() as i32;
+        let p = snap.processes.iter().find(|p| p.stat.pid == me).unwrap();
+        assert!(p.threads.len() >= 2, "{:?}", p.threads.len());
+        assert_eq!(p.uid, Some(unsafe { libc::geteuid() }));
+        assert!(snap.system.loadavg.is_some() && snap.system.uptime_seconds.is_some());
+        assert!(snap.monotonic_ns > 0);
+    }
+
+    #[test]
+    fn kept_fds_give_fresh_data_and_only_pids_is_honoured() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        let me = std::process::id() as i32;
+        let opts = ReadOptions {
+            keep_fds: true,
+            only_pids: Some(vec![me, i32::MAX]),
+            ..Default::default()
+        };
+        let mut r = Reader::new(root, opts, None);
+        let a = r.sample().unwrap();
+        assert_eq!(r.kept_fds(), 1);
+        assert_eq!(a.problems.len(), 1);
+        assert_eq!(a.problems[0].kind, ProblemKind::Vanished);
+        let spin_until = std::time::Instant::now() + std::time::Duration::from_millis(60);
+        while std::time::Instant::now() < spin_until {
+            std::hint::black_box(0u64);
+        }
+        let b = r.sample().unwrap();
+        let (pa, pb) = (&a.processes[0], &b.processes[0]);
+        assert_eq!(pa.key(), pb.key());
+        assert!(
+            pb.stat.utime_ticks + pb.stat.stime_ticks > pa.stat.utime_ticks + pa.stat.stime_ticks
+        );
+    }
+}
