@@ -192,12 +192,15 @@ pub fn stack_frame(line: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
+/// A group's D-thread count and `(starttime, pid)` of its members.
+type Tally = (u32, Vec<(u64, i32)>);
+
 /// Counts states over every task of `snap` and groups the D tasks.
 pub fn explain(snap: &Snapshot) -> LoadExplanation {
     let (mut runnable, mut d, mut idle, mut hidden) = (0u32, 0u32, 0u32, 0u32);
     // (comm, wchan) -> (count, [(starttime, pid)])
-    let mut groups: BTreeMap<(String, String), (u32, Vec<(u64, i32)>)> = BTreeMap::new();
-    let mut stacks: BTreeMap<Vec<String>, (u32, Vec<(u64, i32)>)> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, String), Tally> = BTreeMap::new();
+    let mut stacks: BTreeMap<Vec<String>, Tally> = BTreeMap::new();
     for p in &snap.processes {
         if p.hidden_d() {
             hidden += 1;
@@ -243,7 +246,7 @@ pub fn explain(snap: &Snapshot) -> LoadExplanation {
             pids: oldest(pids),
         })
         .collect();
-    stacks.sort_by(|a, b| b.count.cmp(&a.count));
+    stacks.sort_by_key(|s| std::cmp::Reverse(s.count));
     LoadExplanation {
         loadavg: snap.system.loadavg,
         ncpu: snap.facts.ncpu,
