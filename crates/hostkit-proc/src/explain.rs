@@ -117,21 +117,18 @@ impl LoadExplanation {
             ));
         }
         if self.hidden_d_processes > 0 {
+            let (n, verb) = match self.hidden_d_processes {
+                1 => (String::from("1 process"), "hides"),
+                n => (format!("{n} processes"), "hide"),
+            };
             s.push_str(&format!(
-                "; {} process{} hide a D thread behind a sleeping main thread",
-                self.hidden_d_processes,
-                if self.hidden_d_processes == 1 {
-                    ""
-                } else {
-                    "es"
-                }
+                "; {n} {verb} a D thread behind a main thread that is not D"
             ));
         }
-        s.push_str(&format!(
-            "; {} idle kernel thread{} (I) do not count",
-            self.idle_kthreads,
-            plural(self.idle_kthreads)
-        ));
+        s.push_str(&match self.idle_kthreads {
+            1 => String::from("; 1 idle kernel thread (I) does not count"),
+            n => format!("; {n} idle kernel threads (I) do not count"),
+        });
         if let (Some(t), Some(l)) = (self.trend, &self.loadavg) {
             let word = match t {
                 Trend::Rising => "rising",
@@ -139,7 +136,7 @@ impl LoadExplanation {
                 Trend::Steady => "steady",
             };
             s.push_str(&format!(
-                "; {word} (load1 {:.2} vs load5 {:.2}), heading for {} within minutes",
+                "; trend {word} (load1 {:.2} vs load5 {:.2}), load1 drifts toward the {} counted now with a 1-minute time constant",
                 l.load1,
                 l.load5,
                 self.counted()

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum SysError {
     /// The root directory could not be opened.
-    #[error("cannot open proc root `{path}`: {source}")]
+    #[error("cannot open proc root `{path}`")]
     OpenRoot {
         /// The root given.
         path: PathBuf,
@@ -29,7 +29,7 @@ pub enum SysError {
         path: PathBuf,
     },
     /// Other IO on a whole-tree operation (listing, capture output).
-    #[error("{what} `{path}`: {source}")]
+    #[error("{what} `{path}`")]
     Io {
         /// What was being done.
         what: &'static str,

@@ -25,6 +25,8 @@ impl Out {
     }
 
     fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        // Nine decimals: no binary-float noise like 0.14029999999999998 in the file.
+        let value = (value * 1e9).round() / 1e9;
         let l: Vec<String> = labels
             .iter()
             .map(|(k, v)| format!("{k}=\"{}\"", label(v)))

@@ -74,7 +74,7 @@ fn presence_word(p: Option<Presence>) -> &'static str {
 }
 
 /// The summary line above a table.
-fn headline(view: &View, rows: &[Row], what: &str) -> String {
+fn headline(view: &View, rows: &[Row], what: &str, shown_n: usize) -> String {
     let mut census: BTreeMap<State, u32> = BTreeMap::new();
     for r in rows {
         for (s, n) in r.p.census() {
@@ -83,7 +83,6 @@ fn headline(view: &View, rows: &[Row], what: &str) -> String {
     }
     let count = |s| census.get(&s).copied().unwrap_or(0);
     let hidden = rows.iter().filter(|r| r.p.hidden_d()).count();
-    let shown_n = shown(rows, view.args).len();
     let mut line = match view.interval {
         Some((i, e)) => {
             let n = |p| rows.iter().filter(|r| r.presence == Some(p)).count();
@@ -170,7 +169,7 @@ pub fn table(view: &View, rows: &[Row]) -> String {
         }
         t.row(cells);
     }
-    let mut out = headline(view, rows, "showing");
+    let mut out = headline(view, rows, "showing", shown_rows.len());
     out.push_str(&t.render());
     if view.interval.is_some() {
         out.push('\n');
@@ -224,7 +223,7 @@ fn groups_table(view: &View, rows: &[Row], key: GroupKey) -> String {
         ]);
         t.row(cells);
     }
-    let mut out = headline(view, rows, &format!("{} groups, showing", groups.len()));
+    let mut out = headline(view, rows, &format!("{} groups, showing", groups.len()), n);
     out.push_str(&t.render());
     out
 }
@@ -278,7 +277,7 @@ fn threads_table(view: &View, rows: &[Row]) -> String {
             escape_comm(&task.stat.comm),
         ]);
     }
-    let mut out = headline(view, rows, &format!("{} threads, showing", all.len()));
+    let mut out = headline(view, rows, &format!("{} threads, showing", all.len()), n);
     out.push_str(&t.render());
     out
 }
