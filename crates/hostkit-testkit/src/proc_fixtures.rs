@@ -174,7 +174,20 @@ impl Fixture {
                     std::thread::sleep(Duration::from_millis(10));
                 }
             }
-            Kind::Running | Kind::HighSys => {}
+            Kind::Running | Kind::HighSys => {
+                // Busy from the first instruction; wait until the name is set.
+                let want = &name[..name.len().min(15)];
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while std::fs::read(format!("/proc/{pid}/comm"))
+                    .ok()
+                    .as_deref()
+                    .map(|c| c.strip_suffix(b"\n").unwrap_or(c))
+                    != Some(want)
+                {
+                    assert!(Instant::now() < deadline, "{kind:?} never set its name");
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
             _ => fx.wait_state(pid, kind.leader_state()),
         }
         fx

@@ -274,8 +274,9 @@ fn agrees_with_the_procfs_crate() {
         assert_eq!(p["comm"], b.comm, "pid {pid}");
         assert_eq!(p["ppid"], b.ppid, "pid {pid}");
         assert_eq!(p["starttime_ticks"], b.starttime, "pid {pid}");
-        assert_eq!(p["threads"], b.num_threads, "pid {pid}");
         if pid != me {
+            // This test binary starts and ends test threads concurrently.
+            assert_eq!(p["threads"], b.num_threads, "pid {pid}");
             assert_eq!(p["state"], b.state.to_string(), "pid {pid}");
         }
         let ut = p["utime_seconds"].as_f64().unwrap() * tck;
