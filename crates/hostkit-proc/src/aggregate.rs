@@ -44,11 +44,10 @@ where
             utime_ticks: 0,
             stime_ticks: 0,
         });
-        let census = p.census();
         g.processes += 1;
         g.threads += p.stat.num_threads.max(1) as u64;
-        g.r_threads += census.get(&State::RUNNING).copied().unwrap_or(0);
-        g.d_threads += census.get(&State::DISK).copied().unwrap_or(0);
+        g.r_threads += p.threads_in(State::RUNNING);
+        g.d_threads += p.d_threads();
         g.utime_ticks += ut;
         g.stime_ticks += st;
     }

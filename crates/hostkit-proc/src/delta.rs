@@ -2,8 +2,6 @@
 //! reused PID is never mixed up with its predecessor, give per-process tick deltas over the
 //! CLOCK_MONOTONIC time that actually elapsed (not the interval that was asked for).
 
-use std::collections::HashMap;
-
 use crate::snapshot::{Facts, Process, Snapshot};
 
 /// Whether a process was seen in both samples.
@@ -52,39 +50,46 @@ impl Interval<'_> {
     }
 }
 
-/// Matches `prev` and `cur` by `(pid, starttime)` and computes tick deltas.
+/// Matches `prev` and `cur` by `(pid, starttime)` and computes tick deltas. Both snapshots
+/// list processes in ascending PID order (as [`crate::sys::reader::Reader`] returns them), so
+/// this is one merge walk with no hashing.
 pub fn delta<'a>(prev: &'a Snapshot, cur: &'a Snapshot) -> Interval<'a> {
-    let before: HashMap<(i32, u64), &Process> =
-        prev.processes.iter().map(|p| (p.key(), p)).collect();
-    let mut rows = Vec::with_capacity(cur.processes.len());
-    let mut seen = std::collections::HashSet::with_capacity(cur.processes.len());
-    for p in &cur.processes {
-        let key = p.key();
-        seen.insert(key);
-        let row = match before.get(&key) {
-            Some(old) => DeltaRow {
-                process: p,
-                presence: Presence::Both,
-                d_utime_ticks: p.stat.utime_ticks.saturating_sub(old.stat.utime_ticks),
-                d_stime_ticks: p.stat.stime_ticks.saturating_sub(old.stat.stime_ticks),
-            },
-            None => DeltaRow {
-                process: p,
-                presence: Presence::New,
-                d_utime_ticks: p.stat.utime_ticks,
-                d_stime_ticks: p.stat.stime_ticks,
-            },
-        };
-        rows.push(row);
-    }
-    for p in &prev.processes {
-        if !seen.contains(&p.key()) {
-            rows.push(DeltaRow {
-                process: p,
-                presence: Presence::Exited,
-                d_utime_ticks: 0,
-                d_stime_ticks: 0,
-            });
+    let (a, b) = (&prev.processes, &cur.processes);
+    let mut rows = Vec::with_capacity(b.len() + 8);
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let pa = a.get(i).map(|p| p.stat.pid);
+        let pb = b.get(j).map(|p| p.stat.pid);
+        match (pa, pb) {
+            (Some(x), Some(y)) if x == y => {
+                let (old, new) = (&a[i], &b[j]);
+                if old.stat.starttime_ticks == new.stat.starttime_ticks {
+                    rows.push(DeltaRow {
+                        process: new,
+                        presence: Presence::Both,
+                        d_utime_ticks: new.stat.utime_ticks.saturating_sub(old.stat.utime_ticks),
+                        d_stime_ticks: new.stat.stime_ticks.saturating_sub(old.stat.stime_ticks),
+                    });
+                } else {
+                    // The PID was reused: the old process exited, a new one started.
+                    rows.push(exited(old));
+                    rows.push(started(new));
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                rows.push(exited(&a[i]));
+                i += 1;
+            }
+            (Some(_), None) => {
+                rows.push(exited(&a[i]));
+                i += 1;
+            }
+            _ => {
+                rows.push(started(&b[j]));
+                j += 1;
+            }
         }
     }
     let elapsed_ns = cur.monotonic_ns.saturating_sub(prev.monotonic_ns);
@@ -92,6 +97,24 @@ pub fn delta<'a>(prev: &'a Snapshot, cur: &'a Snapshot) -> Interval<'a> {
         elapsed_seconds: elapsed_ns as f64 / 1e9,
         rows,
         facts: cur.facts,
+    }
+}
+
+fn exited(p: &Process) -> DeltaRow<'_> {
+    DeltaRow {
+        process: p,
+        presence: Presence::Exited,
+        d_utime_ticks: 0,
+        d_stime_ticks: 0,
+    }
+}
+
+fn started(p: &Process) -> DeltaRow<'_> {
+    DeltaRow {
+        process: p,
+        presence: Presence::New,
+        d_utime_ticks: p.stat.utime_ticks,
+        d_stime_ticks: p.stat.stime_ticks,
     }
 }
 

@@ -314,6 +314,7 @@ mod tests {
                     btime_unix_seconds: None,
                     procs_running: Some(1),
                     procs_blocked: Some(1),
+                    forks_total: None,
                 }),
                 uptime_seconds: Some(100.0),
                 psi: vec![],

@@ -43,22 +43,31 @@ impl Process {
         (self.stat.pid, self.stat.starttime_ticks)
     }
 
+    /// The state of every task: the threads when walked, else the leader alone.
+    pub fn task_states(&self) -> impl Iterator<Item = State> + '_ {
+        let leader = self.threads.is_empty().then_some(self.stat.state);
+        leader
+            .into_iter()
+            .chain(self.threads.iter().map(|t| t.stat.state))
+    }
+
     /// Thread count per state letter. Single-threaded (or not walked): the leader's state.
     pub fn census(&self) -> BTreeMap<State, u32> {
         let mut c = BTreeMap::new();
-        if self.threads.is_empty() {
-            c.insert(self.stat.state, 1);
-        } else {
-            for t in &self.threads {
-                *c.entry(t.stat.state).or_insert(0) += 1;
-            }
+        for s in self.task_states() {
+            *c.entry(s).or_insert(0) += 1;
         }
         c
     }
 
+    /// Threads in `state` right now.
+    pub fn threads_in(&self, state: State) -> u32 {
+        self.task_states().filter(|s| *s == state).count() as u32
+    }
+
     /// Threads in D right now.
     pub fn d_threads(&self) -> u32 {
-        self.census().get(&State::DISK).copied().unwrap_or(0)
+        self.threads_in(State::DISK)
     }
 
     /// True when the leader does not read D but another thread is in D: `ps` shows `Sl` and

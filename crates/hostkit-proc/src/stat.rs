@@ -95,20 +95,12 @@ pub fn parse_stat(bytes: &[u8]) -> Result<Stat, StatError> {
         .filter(|&c| c > open)
         .ok_or(StatError::NoCloseParen)?;
     let pid_text = trim(&bytes[..open]);
-    let pid = parse_ascii::<i32>(pid_text)
+    let pid = parse_dec(pid_text)
+        .and_then(|v| i32::try_from(v).ok())
         .ok_or_else(|| StatError::BadPid(String::from_utf8_lossy(pid_text).into_owned()))?;
     let comm = bytes[open + 1..close].to_vec();
     let mut tail = [&b""[..]; 40];
-    let mut found = 0;
-    for field in bytes[close + 1..]
-        .split(|b| b.is_ascii_whitespace())
-        .filter(|f| !f.is_empty())
-    {
-        if found < tail.len() {
-            tail[found] = field;
-        }
-        found += 1;
-    }
+    let found = split_fields(&bytes[close + 1..], &mut tail);
     if found < MIN_TAIL_FIELDS {
         return Err(StatError::Truncated { found });
     }
@@ -138,14 +130,41 @@ pub fn parse_stat(bytes: &[u8]) -> Result<Stat, StatError> {
     })
 }
 
+/// Splits on ASCII whitespace into `out`; returns how many fields there were, or
+/// `out.len() + 1` when there were more than `out` holds (the rest is not scanned).
+fn split_fields<'a>(rest: &'a [u8], out: &mut [&'a [u8]; 40]) -> usize {
+    let mut found = 0;
+    let mut i = 0;
+    while i < rest.len() {
+        while i < rest.len() && rest[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let start = i;
+        while i < rest.len() && !rest[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if start < i {
+            if found == out.len() {
+                // Enough for every field this parser reads; report "more than enough".
+                return found + 1;
+            }
+            out[found] = &rest[start..i];
+            found += 1;
+        }
+    }
+    found
+}
+
 /// Parses 1-based field `field` from the tail (tail index = field - 3).
-fn num<T: std::str::FromStr>(
+fn num<T: TryFrom<i128>>(
     tail: &[&[u8]; 40],
     field: usize,
     name: &'static str,
 ) -> Result<T, StatError> {
     let text = tail[field - 3];
-    parse_ascii(text).ok_or_else(|| bad(field, name, text, "an integer"))
+    parse_dec(text)
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| bad(field, name, text, "an integer"))
 }
 
 fn bad(field: usize, name: &'static str, value: &[u8], expected: &'static str) -> StatError {
@@ -157,8 +176,25 @@ fn bad(field: usize, name: &'static str, value: &[u8], expected: &'static str) -
     }
 }
 
-fn parse_ascii<T: std::str::FromStr>(bytes: &[u8]) -> Option<T> {
-    std::str::from_utf8(bytes).ok()?.parse().ok()
+/// A decimal integer with an optional leading `-`, at most 20 digits; byte-level, no UTF-8
+/// validation (this runs once per field per process per sample).
+fn parse_dec(bytes: &[u8]) -> Option<i128> {
+    let (neg, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 20 {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + i128::from(d);
+    }
+    Some(if neg { -v } else { v })
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {

@@ -77,6 +77,8 @@ pub struct KernelStat {
     pub procs_running: Option<u64>,
     /// Threads in I/O wait (`nr_iowait`): a subset of the D threads.
     pub procs_blocked: Option<u64>,
+    /// `processes`: tasks (processes and threads) created since boot.
+    pub forks_total: Option<u64>,
 }
 
 /// Parses `/proc/stat`; unknown lines are ignored, a missing `cpu` line is an error.
@@ -89,6 +91,7 @@ pub fn parse_kernel_stat(text: &str) -> Result<KernelStat, SystemError> {
         btime_unix_seconds: None,
         procs_running: None,
         procs_blocked: None,
+        forks_total: None,
     };
     let mut saw_cpu = false;
     for line in text.lines() {
@@ -109,6 +112,7 @@ pub fn parse_kernel_stat(text: &str) -> Result<KernelStat, SystemError> {
             "btime" => ks.btime_unix_seconds = nums.first().copied(),
             "procs_running" => ks.procs_running = nums.first().copied(),
             "procs_blocked" => ks.procs_blocked = nums.first().copied(),
+            "processes" => ks.forks_total = nums.first().copied(),
             _ => {}
         }
     }
@@ -162,6 +166,7 @@ mod tests {
         );
         assert_eq!(k.btime_unix_seconds, Some(1_764_390_000));
         assert_eq!((k.procs_running, k.procs_blocked), (Some(9), Some(0)));
+        assert_eq!(k.forks_total, Some(5000));
         assert!(parse_kernel_stat("intr 1\n").is_err());
     }
 

@@ -5,7 +5,6 @@
 //! reads take the target's mmap lock and can hang. In interval mode stat fds are kept open and
 //! re-read with `pread`, which is cheaper and pinned to the process (a reaped one reads ESRCH).
 
-use std::collections::HashMap;
 use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::SysError;
@@ -47,8 +46,12 @@ pub struct Reader {
     facts: Facts,
     buf: Vec<u8>,
     path: Vec<u8>,
-    kept: HashMap<i32, Kept>,
+    /// Kept stat fds in ascending PID order.
+    kept: Vec<(i32, Kept)>,
     fd_budget: usize,
+    last_forks: Option<u64>,
+    /// The last pass kept an fd for every process it read.
+    kept_all: bool,
 }
 
 impl std::fmt::Debug for Reader {
@@ -62,7 +65,11 @@ impl std::fmt::Debug for Reader {
 
 impl Reader {
     /// A reader over `root`. `clk_tck` overrides the machine's (captured trees record theirs).
-    pub fn new(root: ProcRoot, opts: ReadOptions, clk_tck: Option<u64>) -> Reader {
+    pub fn new(root: ProcRoot, mut opts: ReadOptions, clk_tck: Option<u64>) -> Reader {
+        if let Some(p) = opts.only_pids.as_mut() {
+            p.sort_unstable();
+            p.dedup();
+        }
         let fd_budget = if opts.keep_fds { raise_nofile() } else { 0 };
         Reader {
             root,
@@ -73,8 +80,10 @@ impl Reader {
             },
             buf: Vec::with_capacity(1024),
             path: Vec::with_capacity(64),
-            kept: HashMap::new(),
+            kept: Vec::new(),
             fd_budget,
+            last_forks: None,
+            kept_all: false,
         }
     }
 
@@ -96,20 +105,30 @@ impl Reader {
             0
         };
         let system = self.read_system();
-        let pids = match &self.opts.only_pids {
-            Some(p) => p.clone(),
-            None => self.root.list_pids()?,
+        let forks = system.kernel.as_ref().and_then(|k| k.forks_total);
+        // No task was created since the last pass: the kept fds cover every process, so the
+        // directory listing (a sixth of a steady-state pass) can be skipped.
+        let no_new_tasks = forks.is_some() && forks == self.last_forks && self.kept_all;
+        self.last_forks = forks;
+        let (pids, listed) = match &self.opts.only_pids {
+            Some(p) => (p.clone(), true),
+            None if no_new_tasks => (self.kept.iter().map(|(pid, _)| *pid).collect(), false),
+            None => (self.root.list_pids()?, true),
         };
         let mut processes = Vec::with_capacity(pids.len());
         let mut problems = Vec::new();
-        let mut kept = std::mem::take(&mut self.kept);
-        let mut next_kept = HashMap::with_capacity(if self.opts.keep_fds { pids.len() } else { 0 });
+        let kept = std::mem::take(&mut self.kept);
+        let mut kept = kept.into_iter().peekable();
+        let mut next_kept = Vec::with_capacity(if self.opts.keep_fds { pids.len() } else { 0 });
         for pid in pids {
-            let read = match kept.remove(&pid) {
-                Some(k) => match read_fd(k.fd.as_raw_fd(), &mut self.buf, Some(0)) {
+            // Both lists ascend: drop kept fds of PIDs no longer listed (they exited).
+            while kept.next_if(|(k, _)| *k < pid).is_some() {}
+            let read = match kept.next_if(|(k, _)| *k == pid) {
+                Some((_, k)) => match read_fd(k.fd.as_raw_fd(), &mut self.buf, Some(0)) {
                     Ok(()) => Ok((Some(k.fd), k.uid)),
                     // The kept fd's process is gone; the PID may have a new owner.
-                    Err(_) => self.read_stat_fresh(pid),
+                    Err(_) if listed => self.read_stat_fresh(pid),
+                    Err(_) => continue, // exited since the last pass: the delta marks it
                 },
                 None => self.read_stat_fresh(pid),
             };
@@ -132,10 +151,13 @@ impl Reader {
                 }
             };
             if let Some(fd) = fd.filter(|_| next_kept.len() < self.fd_budget) {
-                next_kept.insert(pid, Kept { fd, uid });
+                next_kept.push((pid, Kept { fd, uid }));
             }
             processes.push(self.complete(stat, uid));
         }
+        self.kept_all = self.opts.only_pids.is_none()
+            && !next_kept.is_empty()
+            && next_kept.len() == processes.len();
         self.kept = next_kept;
         let mut facts = self.facts;
         if let Some(k) = system.kernel.as_ref().filter(|k| k.ncpu > 0) {

@@ -50,8 +50,8 @@ pub fn time_metrics(view: &View, rows: &[Row]) -> String {
     o.sample("hostkit_proc_processes", &[], rows.len() as f64);
     let mut census: BTreeMap<State, u32> = BTreeMap::new();
     for r in rows {
-        for (s, n) in r.p.census() {
-            *census.entry(s).or_insert(0) += n;
+        for s in r.p.task_states() {
+            *census.entry(s).or_insert(0) += 1;
         }
     }
     o.metric(

@@ -77,8 +77,8 @@ fn presence_word(p: Option<Presence>) -> &'static str {
 fn headline(view: &View, rows: &[Row], what: &str, shown_n: usize) -> String {
     let mut census: BTreeMap<State, u32> = BTreeMap::new();
     for r in rows {
-        for (s, n) in r.p.census() {
-            *census.entry(s).or_insert(0) += n;
+        for s in r.p.task_states() {
+            *census.entry(s).or_insert(0) += 1;
         }
     }
     let count = |s| census.get(&s).copied().unwrap_or(0);

@@ -68,7 +68,7 @@ impl Filter {
             && self
                 .states
                 .as_ref()
-                .is_none_or(|set| p.census().keys().any(|s| set.contains(&s.0)))
+                .is_none_or(|set| p.task_states().any(|s| set.contains(&s.0)))
             && !(self.no_kthreads && p.stat.is_kthread())
     }
 }
@@ -84,7 +84,8 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
     let mut reader = open_reader(&args.source.proc_root, opts)?;
     let users = Users::for_root(&reader);
     let filter = Filter::new(args, &users)?;
-    let first = reader.sample()?;
+    let probe = CpuProbe::from_env();
+    let first = probe.measure(0, || reader.sample())?;
     let Some(secs) = args.interval else {
         let rows: Vec<Row> = first
             .processes
@@ -116,7 +117,7 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
         if deadline > now {
             std::thread::sleep(Duration::from_nanos(deadline - now));
         }
-        let cur = reader.sample()?;
+        let cur = probe.measure(index, || reader.sample())?;
         let iv = delta(&prev, &cur);
         let rows: Vec<Row> = iv
             .rows
@@ -231,4 +232,34 @@ pub fn problems_phrase(snap: &Snapshot) -> String {
         }
     }
     parts.join(", ")
+}
+
+/// `HOSTKIT_PROC_SAMPLE_CPU=1` prints each sample's CPU time (user + system of this process,
+/// getrusage) on stderr: how `bench/proc-time` compares a steady-state sample to the first.
+struct CpuProbe(bool);
+
+impl CpuProbe {
+    fn from_env() -> CpuProbe {
+        CpuProbe(std::env::var_os("HOSTKIT_PROC_SAMPLE_CPU").is_some_and(|v| v == "1"))
+    }
+
+    fn measure<T>(&self, index: u64, f: impl FnOnce() -> T) -> T {
+        if !self.0 {
+            return f();
+        }
+        let before = cpu_seconds();
+        let out = f();
+        eprintln!("sample {index}: cpu {:.6} s", cpu_seconds() - before);
+        out
+    }
+}
+
+/// User + system CPU seconds of this process so far.
+fn cpu_seconds() -> f64 {
+    // SAFETY: zeroed rusage is a valid out-parameter.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is writable.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
