@@ -47,11 +47,26 @@ pub fn captured_clk_tck(root: &Path) -> Option<u64> {
     v.get("clk_tck")?.as_u64()
 }
 
+/// Told how far a capture is: `(processes done, processes listed)`.
+pub trait CaptureObserver {
+    /// Called before each process.
+    fn progress(&mut self, done: usize, total: usize);
+}
+
+/// An observer that ignores progress.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl CaptureObserver for Quiet {
+    fn progress(&mut self, _done: usize, _total: usize) {}
+}
+
 /// Copies `src` into `dest`, which must not exist or be empty.
 pub fn capture(
     src: &ProcRoot,
     dest: &Path,
     passwd: &BTreeMap<u32, String>,
+    observer: &mut dyn CaptureObserver,
 ) -> Result<CaptureSummary, SysError> {
     let io = |what: &'static str, path: &Path| {
         let path = path.to_path_buf();
@@ -75,7 +90,9 @@ pub fn capture(
         copy(src.path(), dest, name, &mut sum)?;
     }
     let mut uids = std::collections::BTreeSet::new();
-    for pid in src.list_pids()? {
+    let pids = src.list_pids()?;
+    for (done, pid) in pids.iter().copied().enumerate() {
+        observer.progress(done, pids.len());
         let base = pid.to_string();
         if !copy(src.path(), dest, &format!("{base}/stat"), &mut sum)? {
             continue;
@@ -170,7 +187,7 @@ mod tests {
         let live = ProcRoot::open(Path::new("/proc")).unwrap();
         let mut pw = BTreeMap::new();
         pw.insert(0, "root".to_string());
-        let sum = capture(&live, &dir.join("tree"), &pw).unwrap();
+        let sum = capture(&live, &dir.join("tree"), &pw, &mut Quiet).unwrap();
         assert!(sum.processes > 1 && sum.files > sum.processes);
         assert!(!dir.join("tree/1/cmdline").exists());
         assert!(!dir.join("tree/1/environ").exists());
@@ -182,7 +199,7 @@ mod tests {
         assert_eq!(snap.processes.len(), sum.processes);
         assert!(snap.system.loadavg.is_some());
         assert!(snap.processes.iter().all(|p| p.uid.is_some()));
-        let again = capture(&live, &dir.join("tree"), &pw)
+        let again = capture(&live, &dir.join("tree"), &pw, &mut Quiet)
             .unwrap_err()
             .to_string();
         assert!(again.contains("non-empty"), "{again}");

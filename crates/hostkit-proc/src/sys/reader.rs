@@ -349,4 +349,40 @@ mod tests {
             pb.stat.utime_ticks + pb.stat.stime_ticks > pa.stat.utime_ticks + pa.stat.stime_ticks
         );
     }
+
+    /// Interval passes (kept fds, listing skipped when nothing forked) still see a process
+    /// that starts between passes and drop one that exits, without calling it a problem.
+    #[test]
+    fn interval_passes_track_new_and_exited_processes() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        let opts = ReadOptions {
+            keep_fds: true,
+            ..Default::default()
+        };
+        let mut r = Reader::new(root, opts, None);
+        let a = r.sample().unwrap();
+        let b = r.sample().unwrap(); // usually the no-listing path on a quiet machine
+        let keys = |s: &Snapshot| s.processes.iter().map(Process::key).collect::<Vec<_>>();
+        let me = std::process::id() as i32;
+        assert!(keys(&a).iter().any(|k| k.0 == me) && keys(&b).iter().any(|k| k.0 == me));
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let c = r.sample().unwrap();
+        assert!(
+            keys(&c).iter().any(|k| k.0 == pid),
+            "new child {pid} not seen"
+        );
+        // SAFETY: killing the child this test started, by PID.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        child.wait().unwrap();
+        let d = r.sample().unwrap();
+        assert!(
+            !keys(&d).iter().any(|k| k.0 == pid),
+            "reaped child {pid} still listed"
+        );
+        assert!(!d.problems.iter().any(|p| p.pid == pid), "{:?}", d.problems);
+    }
 }

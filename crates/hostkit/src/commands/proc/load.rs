@@ -35,7 +35,8 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
             let mut v = serde_json::to_value(&e)?;
             v["sentence"] = json!(e.sentence());
             v["counted"] = json!(e.counted());
-            format!("{}\n", serde_json::to_string_pretty(&v)?)
+            output::print_json(&v)?;
+            return Ok(Outcome::Ok);
         }
         Format::Csv => csv(&e),
         Format::Prometheus => prom::load_metrics(&e, args.top),

@@ -11,13 +11,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
-use hostkit_proc::sys::capture::{capture, captured_clk_tck};
+use hostkit_proc::sys::capture::{CaptureObserver, capture, captured_clk_tck};
 use hostkit_proc::sys::reader::{ReadOptions, Reader};
 use hostkit_proc::sys::root::ProcRoot;
 use hostkit_proc::users::parse_passwd;
 
 use crate::cli::proc::{CaptureArgs, ProcCommand};
 use crate::exit::Outcome;
+use crate::output;
 
 /// Runs one `hostkit proc` subcommand.
 pub fn run(cmd: ProcCommand) -> anyhow::Result<Outcome> {
@@ -93,7 +94,16 @@ fn run_capture(args: &CaptureArgs) -> anyhow::Result<Outcome> {
         parse_passwd(&std::fs::read_to_string("/etc/passwd").unwrap_or_default())
             .into_iter()
             .collect();
-    let sum = capture(&root, &args.dir, &passwd)?;
+    let bar = output::progress::bar(0, "capturing processes");
+    struct Bar(indicatif::ProgressBar);
+    impl CaptureObserver for Bar {
+        fn progress(&mut self, done: usize, total: usize) {
+            self.0.set_length(total as u64);
+            self.0.set_position(done as u64);
+        }
+    }
+    let sum = capture(&root, &args.dir, &passwd, &mut Bar(bar.clone()))?;
+    bar.finish_and_clear();
     eprintln!(
         "captured {} processes, {} threads ({} files; {} unreadable or vanished) into `{}`",
         sum.processes,

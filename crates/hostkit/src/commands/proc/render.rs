@@ -170,7 +170,11 @@ pub fn table(view: &View, rows: &[Row]) -> String {
         t.row(cells);
     }
     let mut out = headline(view, rows, "showing", shown_rows.len());
-    out.push_str(&t.render());
+    if t.is_empty() {
+        out.push_str("no process matched the filters\n");
+    } else {
+        out.push_str(&t.render());
+    }
     if view.interval.is_some() {
         out.push('\n');
     }
