@@ -505,3 +505,44 @@ fn regenerate_live_states_testdata() {
         assert!(st.success());
     });
 }
+
+/// Permission limits are data: run as `nobody` (when the tests run as root), the D fixture
+/// still shows as D, its wchan (ptrace-protected) is simply absent, and `--stack` warns.
+#[test]
+fn unprivileged_reader_reports_what_it_can() {
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        return; // already unprivileged: the other tests cover this path
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let d = Fixture::spawn(Kind::DiskVfork);
+    // The build tree may sit under a 0700 home: run a world-executable copy.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = dir.path().join("hostkit");
+    std::fs::copy(crate::bin(), &bin).unwrap();
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let as_nobody = |args: &[&str]| -> Run {
+        std::process::Command::new(&bin)
+            .args(args)
+            .uid(65534)
+            .gid(65534)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+            .into()
+    };
+    let r = as_nobody(&["proc", "time", "--format", "json", "-p", &d.pid.to_string()]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let p = find(&r.json(), d.pid);
+    assert_eq!(p["state"], "D");
+    assert!(
+        p["wchan"].is_null(),
+        "wchan of a root process is not readable by nobody: {p:#}"
+    );
+    let r = as_nobody(&["proc", "load", "--stack", "--format", "json"]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(r.json()["stacks"].as_array().unwrap().is_empty());
+    assert!(r.stderr.contains("--stack` needs root"), "{}", r.stderr);
+    assert!(r.json()["uninterruptible"].as_u64().unwrap() >= 1);
+}
