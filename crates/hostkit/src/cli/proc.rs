@@ -119,6 +119,18 @@ pub struct SourceArgs {
     pub proc_root: PathBuf,
 }
 
+/// Output options shared by `time` and `load`.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format (`--nagios` has its own).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Also write Prometheus metrics to PATH atomically (temp file + rename); with `-i`,
+    /// rewritten every interval.
+    #[arg(long, value_name = "PATH")]
+    pub prom_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct TimeArgs {
     /// Sample every SECS seconds and show per-interval %usr/%sys (e.g. `1`, `0.5`).
@@ -163,12 +175,8 @@ pub struct TimeArgs {
     /// Roll processes up by command or user.
     #[arg(long, value_enum, value_name = "KEY")]
     pub by: Option<GroupKey>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Also write Prometheus metrics to PATH atomically (temp file + rename), each interval.
-    #[arg(long, value_name = "PATH")]
-    pub prom_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub source: SourceArgs,
 }
@@ -191,12 +199,8 @@ pub struct LoadArgs {
     /// CRITICAL when more than N threads are in D (with --nagios).
     #[arg(short, long, value_name = "N", requires = "nagios")]
     pub critical: Option<String>,
-    /// Output format (ignored with --nagios).
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Also write Prometheus metrics to PATH atomically (temp file + rename).
-    #[arg(long, value_name = "PATH")]
-    pub prom_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub source: SourceArgs,
 }

@@ -26,10 +26,10 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
             "warning: no kernel stack was readable\nhint: `--stack` needs root (CAP_SYS_ADMIN)"
         );
     }
-    if let Some(path) = &args.prom_file {
+    if let Some(path) = &args.output.prom_file {
         output::write_atomic(path, prom::load_metrics(&e, args.top).as_bytes())?;
     }
-    let text = match args.format {
+    let text = match args.output.format {
         Format::Table => table(&e, args.top),
         Format::Json => {
             let mut v = serde_json::to_value(&e)?;

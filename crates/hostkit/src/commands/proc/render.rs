@@ -35,6 +35,15 @@ impl View<'_> {
         ticks as f64 / self.snap.facts.clk_tck.max(1) as f64
     }
 
+    /// How many of `n` rows to show: all with `--all`, else at most `--top`.
+    fn limit(&self, n: usize) -> usize {
+        if self.args.all {
+            n
+        } else {
+            n.min(self.args.top)
+        }
+    }
+
     /// Percent of one CPU over the interval (0 in a snapshot).
     fn percent(&self, ticks: u64) -> f64 {
         match self.interval {
@@ -183,11 +192,7 @@ pub fn table(view: &View, rows: &[Row]) -> String {
 
 fn groups_table(view: &View, rows: &[Row], key: GroupKey) -> String {
     let groups = view.groups(rows, key);
-    let n = if view.args.all {
-        groups.len()
-    } else {
-        groups.len().min(view.args.top)
-    };
+    let n = view.limit(groups.len());
     let first = match key {
         GroupKey::Comm => "COMM",
         GroupKey::User => "USER",
@@ -254,11 +259,7 @@ fn thread_rows<'a>(
 
 fn threads_table(view: &View, rows: &[Row]) -> String {
     let all = thread_rows(rows);
-    let n = if view.args.all {
-        all.len()
-    } else {
-        all.len().min(view.args.top)
-    };
+    let n = view.limit(all.len());
     let mut t = Table::new(&[
         ("PID", Align::Right),
         ("TID", Align::Right),
@@ -359,11 +360,7 @@ pub fn json(view: &View, rows: &[Row]) -> anyhow::Result<String> {
     }
     if let Some(key) = view.args.by {
         let groups = view.groups(rows, key);
-        let n = if view.args.all {
-            groups.len()
-        } else {
-            groups.len().min(view.args.top)
-        };
+        let n = view.limit(groups.len());
         doc["groups"] = groups[..n]
             .iter()
             .map(|g| {
@@ -409,11 +406,7 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
             );
         }
         let groups = view.groups(rows, key);
-        let n = if view.args.all {
-            groups.len()
-        } else {
-            groups.len().min(view.args.top)
-        };
+        let n = view.limit(groups.len());
         for g in &groups[..n] {
             out += &csv_line([
                 iv.clone().unwrap_or_default(),

@@ -145,11 +145,11 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
 /// Sorts, cuts and renders one set of rows (and the Prometheus file when asked).
 fn emit(view: &View, mut rows: Vec<Row>, first: bool) -> anyhow::Result<()> {
     let args = view.args;
-    if let Some(path) = &args.prom_file {
+    if let Some(path) = &args.output.prom_file {
         output::write_atomic(path, prom::time_metrics(view, &rows).as_bytes())?;
     }
     sort_rows(&mut rows, args.sort, view);
-    let text = match args.format {
+    let text = match args.output.format {
         Format::Table => render::table(view, &rows),
         Format::Json => render::json(view, &rows)?,
         Format::Csv => render::csv(view, &rows, first),
