@@ -122,7 +122,7 @@ pub struct SourceArgs {
 /// Output options shared by `time` and `load`.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Output format (`--nagios` has its own).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Also write Prometheus metrics to PATH atomically (temp file + rename); with `-i`,

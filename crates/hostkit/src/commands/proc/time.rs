@@ -82,6 +82,12 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
         only_pids: (!args.pids.is_empty()).then(|| args.pids.clone()),
     };
     let mut reader = open_reader(&args.source.proc_root, opts)?;
+    if args.interval.is_some() && !reader.root().is_procfs() {
+        anyhow::bail!(
+            "`{}` is a saved tree, which does not change: `-i` needs a live procfs\nhint: drop `-i` to read a captured tree",
+            args.source.proc_root.display()
+        );
+    }
     let users = Users::for_root(&reader);
     let filter = Filter::new(args, &users)?;
     let probe = CpuProbe::from_env();
