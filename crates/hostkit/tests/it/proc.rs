@@ -73,15 +73,23 @@ fn every_state_shows_through_json() {
     }
     let dp = find(&doc, d.pid);
     assert_eq!(dp["thread_states"]["D"], 1);
-    let wchan = dp["wchan"].as_str().expect("D task has a wchan");
+    // The kernel reports wchan 0 for a task it finds on a run queue at that instant; seen
+    // once under heavy artificial load, so allow a re-read before judging.
+    let wchan_of = |pid: i32| {
+        (0..5)
+            .find_map(|_| {
+                let doc = hk(["proc", "time", "--format", "json", "-p", &pid.to_string()]).json();
+                find(&doc, pid)["wchan"].as_str().map(str::to_string)
+            })
+            .unwrap_or_else(|| panic!("D task {pid} never showed a wchan"))
+    };
+    let wchan = wchan_of(d.pid);
     assert!(!wchan.is_empty() && wchan != "0", "{wchan}");
+    // A hidden D shows its D thread's wchan.
+    assert!(!wchan_of(h.pid).is_empty());
     let hp = find(&doc, h.pid);
     assert_eq!(hp["thread_states"]["D"], 1, "{hp:#}");
     assert_eq!(hp["threads"], 2);
-    assert!(
-        hp["wchan"].is_string(),
-        "hidden D shows the D thread's wchan: {hp:#}"
-    );
 
     // --state D selects both the plain and the hidden D; the table marks the hidden one.
     let r = hk([
