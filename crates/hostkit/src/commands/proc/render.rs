@@ -97,7 +97,7 @@ fn headline(view: &View, rows: &[Row], what: &str, shown_n: usize) -> String {
             let n = |p| rows.iter().filter(|r| r.presence == Some(p)).count();
             format!(
                 "interval {i}: {e:.2} s, {} processes ({} new, {} exited)",
-                rows.len(),
+                rows.len() - n(Presence::Exited),
                 n(Presence::New),
                 n(Presence::Exited)
             )

@@ -228,7 +228,7 @@ pub fn problems_phrase(snap: &Snapshot) -> String {
     let count = |k| snap.problems.iter().filter(|p| p.kind == k).count();
     let mut parts = Vec::new();
     for (k, what) in [
-        (ProblemKind::Vanished, "vanished while reading"),
+        (ProblemKind::Vanished, "exited while reading or not found"),
         (ProblemKind::Denied, "unreadable (permission denied)"),
         (ProblemKind::Malformed, "unparsable"),
     ] {
