@@ -85,13 +85,14 @@ fn presence_word(p: Option<Presence>) -> &'static str {
 /// The summary line above a table.
 fn headline(view: &View, rows: &[Row], what: &str, shown_n: usize) -> String {
     let mut census: BTreeMap<State, u32> = BTreeMap::new();
-    for r in rows {
+    let live = rows.iter().filter(|r| r.presence != Some(Presence::Exited));
+    for r in live.clone() {
         for s in r.p.task_states() {
             *census.entry(s).or_insert(0) += 1;
         }
     }
     let count = |s| census.get(&s).copied().unwrap_or(0);
-    let hidden = rows.iter().filter(|r| r.p.hidden_d()).count();
+    let hidden = live.filter(|r| r.p.hidden_d()).count();
     let mut line = match view.interval {
         Some((i, e)) => {
             let n = |p| rows.iter().filter(|r| r.presence == Some(p)).count();
@@ -469,4 +470,100 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
         ]);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::proc::ProcCommand;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use hostkit_proc::delta::delta;
+    use hostkit_proc::{Facts, Process, SystemInfo, parse_stat};
+
+    fn args(extra: &[&str]) -> TimeArgs {
+        let argv = ["hostkit", "proc", "time"].iter().chain(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Proc(ProcCommand::Time(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn p(pid: i32, comm: &str, state: char, ut: u64, st: u64, start: u64) -> Process {
+        let line = format!(
+            "{pid} ({comm}) {state} 1 {pid} {pid} 0 -1 4194304 0 0 0 0 {ut} {st} 0 0 20 0 1 0 {start} 0 0"
+        );
+        Process {
+            stat: parse_stat(line.as_bytes()).unwrap(),
+            uid: Some(0),
+            wchan: None,
+            stack: None,
+            threads: vec![],
+        }
+    }
+
+    fn snap(processes: Vec<Process>, at_ns: u64) -> Snapshot {
+        Snapshot {
+            processes,
+            problems: vec![],
+            system: SystemInfo {
+                uptime_seconds: Some(1000.0),
+                ..Default::default()
+            },
+            facts: Facts {
+                clk_tck: 100,
+                ncpu: 2,
+            },
+            monotonic_ns: at_ns,
+        }
+    }
+
+    /// Interval rendering: a reused PID shows as new (and its predecessor as exited), %SYS of
+    /// the burner is its Δstime over the monotonic seconds that elapsed (2 s here).
+    #[test]
+    fn interval_table_csv_and_json() {
+        let a = snap(
+            vec![
+                p(10, "burner", 'R', 10, 100, 5),
+                p(11, "old", 'S', 1, 1, 6),
+                p(12, "gone", 'S', 0, 0, 7),
+            ],
+            1_000_000_000,
+        );
+        let b = snap(
+            vec![
+                p(10, "burner", 'R', 20, 250, 5),
+                p(11, "reused", 'R', 2, 3, 90_000),
+            ],
+            3_000_000_000,
+        );
+        let iv = delta(&a, &b);
+        let users = Users::default();
+        let targs = args(&["-i", "2", "--all"]);
+        let view = View {
+            snap: &b,
+            users: &users,
+            args: &targs,
+            interval: Some((1, iv.elapsed_seconds)),
+        };
+        let mut rows: Vec<Row> = iv
+            .rows
+            .iter()
+            .map(|r| Row {
+                p: r.process,
+                presence: Some(r.presence),
+                ut: r.d_utime_ticks,
+                st: r.d_stime_ticks,
+            })
+            .collect();
+        super::super::time::sort_rows(&mut rows, targs.sort, &view);
+        let table = table(&view, &rows);
+        insta::assert_snapshot!(table);
+        assert!(table.lines().nth(2).unwrap().contains("burner"));
+        let csv_text = csv(&view, &rows, true);
+        insta::assert_snapshot!(csv_text);
+        let doc: serde_json::Value = serde_json::from_str(&json(&view, &rows).unwrap()).unwrap();
+        assert_eq!(doc["processes"][0]["sys_percent"], 75.0);
+        assert_eq!(doc["processes"][0]["presence"], "both");
+    }
 }
