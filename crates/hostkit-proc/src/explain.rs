@@ -305,6 +305,7 @@ mod tests {
                     load15: 4.1,
                     running: 1,
                     total_threads: 12,
+                    last_pid: None,
                 }),
                 kernel: Some(KernelStat {
                     ncpu: 2,
@@ -357,6 +358,7 @@ mod tests {
             load15: 0.0,
             running: 0,
             total_threads: 0,
+            last_pid: None,
         };
         assert_eq!(trend(&l(1.0, 1.05)), Trend::Steady);
         assert_eq!(trend(&l(2.0, 1.0)), Trend::Rising);

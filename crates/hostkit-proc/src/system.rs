@@ -40,6 +40,8 @@ pub struct LoadAvg {
     pub running: u64,
     /// All threads, kernel threads included.
     pub total_threads: u64,
+    /// The PID most recently allocated (in the reader's PID namespace).
+    pub last_pid: Option<u64>,
 }
 
 /// Parses `/proc/loadavg`.
@@ -57,6 +59,7 @@ pub fn parse_loadavg(text: &str) -> Result<LoadAvg, SystemError> {
         load15: f[2].parse().map_err(|_| bad())?,
         running: running.parse().map_err(|_| bad())?,
         total_threads: total.parse().map_err(|_| bad())?,
+        last_pid: f.get(4).and_then(|v| v.parse().ok()),
     })
 }
 

@@ -18,8 +18,25 @@ use crate::state::State;
 use crate::system::{parse_kernel_stat, parse_loadavg, parse_uptime};
 use crate::users::parse_status_euid;
 
+/// In interval mode, list the whole directory at least every this many passes (a process
+/// created with a chosen PID, `clone3` `set_tid`, would otherwise be missed until then).
+pub const FULL_LIST_EVERY: u32 = 10;
+
 /// File descriptors kept below the hard RLIMIT_NOFILE for other uses.
 const FD_RESERVE: u64 = 256;
+
+/// How a pass found the PIDs it read (see [`Reader::last_listing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// `-p` named them.
+    Given,
+    /// No task was created since the last pass: the kept fds' PIDs.
+    Kept,
+    /// The kept PIDs plus a listing of the PIDs above the last pass's `last_pid`.
+    Above,
+    /// The whole directory.
+    Full,
+}
 
 /// What to read beyond each process's `stat`.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +67,13 @@ pub struct Reader {
     kept: Vec<(i32, Kept)>,
     fd_budget: usize,
     last_forks: Option<u64>,
+    /// `last_pid` of `/proc/loadavg` at the last pass.
+    last_pid: Option<u64>,
+    /// Passes since the last full directory listing.
+    passes_since_full: u32,
+    /// The root is the procfs of this process's PID namespace.
+    own_ns: bool,
+    listing: Listing,
     /// The last pass kept an fd for every process it read.
     kept_all: bool,
 }
@@ -71,6 +95,7 @@ impl Reader {
             p.dedup();
         }
         let fd_budget = if opts.keep_fds { raise_nofile() } else { 0 };
+        let own_ns = root.is_own_namespace();
         Reader {
             root,
             opts,
@@ -83,6 +108,10 @@ impl Reader {
             kept: Vec::new(),
             fd_budget,
             last_forks: None,
+            last_pid: None,
+            passes_since_full: 0,
+            own_ns,
+            listing: Listing::Full,
             kept_all: false,
         }
     }
@@ -90,6 +119,11 @@ impl Reader {
     /// The root being read.
     pub fn root(&self) -> &ProcRoot {
         &self.root
+    }
+
+    /// How the last pass found its PIDs.
+    pub fn last_listing(&self) -> Listing {
+        self.listing
     }
 
     /// Number of stat fds currently kept open.
@@ -105,22 +139,13 @@ impl Reader {
             0
         };
         let system = self.read_system();
-        let forks = system.kernel.as_ref().and_then(|k| k.forks_total);
-        // No task was created since the last pass: the kept fds cover every process, so the
-        // directory listing (a sixth of a steady-state pass) can be skipped.
-        let no_new_tasks = forks.is_some() && forks == self.last_forks && self.kept_all;
-        self.last_forks = forks;
-        let (pids, listed) = match &self.opts.only_pids {
-            Some(p) => (p.clone(), true),
-            None if no_new_tasks => (self.kept.iter().map(|(pid, _)| *pid).collect(), false),
-            None => (self.root.list_pids()?, true),
-        };
+        let pids = self.pids_to_read(&system)?;
         let mut processes = Vec::with_capacity(pids.len());
         let mut problems = Vec::new();
         let kept = std::mem::take(&mut self.kept);
         let mut kept = kept.into_iter().peekable();
         let mut next_kept = Vec::with_capacity(if self.opts.keep_fds { pids.len() } else { 0 });
-        for pid in pids {
+        for (pid, listed) in pids {
             // Both lists ascend: drop kept fds of PIDs no longer listed (they exited).
             while kept.next_if(|(k, _)| *k < pid).is_some() {}
             let read = match kept.next_if(|(k, _)| *k == pid) {
@@ -170,6 +195,67 @@ impl Reader {
             facts,
             monotonic_ns,
         })
+    }
+
+    /// Which PIDs this pass reads, ascending, each flagged `true` when a directory listing
+    /// (or `-p`) named it. In interval mode the listing is the costliest part after the reads
+    /// themselves, so when every process of the last pass has a kept fd:
+    /// - no task was created since (`processes` in `/proc/stat` unchanged): read the kept ones;
+    /// - the new PIDs all lie above the last pass's `last_pid` (`/proc/loadavg`; no wrap-around,
+    ///   checked by `forks <= last_pid delta`, same PID namespace): list only from there;
+    /// - otherwise, and every [`FULL_LIST_EVERY`] passes anyway, list everything.
+    fn pids_to_read(&mut self, system: &SystemInfo) -> Result<Vec<(i32, bool)>, SysError> {
+        if let Some(p) = &self.opts.only_pids {
+            self.listing = Listing::Given;
+            return Ok(p.iter().map(|&pid| (pid, true)).collect());
+        }
+        let forks = system.kernel.as_ref().and_then(|k| k.forks_total);
+        let last_pid = system.loadavg.as_ref().and_then(|l| l.last_pid);
+        let (prev_forks, prev_last) = (self.last_forks, self.last_pid);
+        self.last_forks = forks;
+        self.last_pid = last_pid;
+        self.passes_since_full += 1;
+        let kept = || self.kept.iter().map(|(pid, _)| (*pid, false));
+        if self.kept_all && self.passes_since_full < FULL_LIST_EVERY {
+            if forks.is_some() && forks == prev_forks {
+                let all = kept().collect();
+                self.listing = Listing::Kept;
+                return Ok(all);
+            }
+            if let (Some(f0), Some(f1), Some(l0), Some(l1)) =
+                (prev_forks, forks, prev_last, last_pid)
+            {
+                let no_wrap = l1 >= l0 && f1.saturating_sub(f0) <= l1 - l0;
+                let above = i32::try_from(l0 + 1).ok();
+                if let Some(new) = above
+                    .filter(|_| no_wrap && self.own_ns)
+                    .and_then(|from| self.root.list_pids_from(from))
+                {
+                    let mut all: Vec<(i32, bool)> = kept().collect();
+                    all.extend(new.into_iter().map(|pid| (pid, true)));
+                    all.sort_unstable();
+                    // A PID both kept and listed was reused: keep the listed entry.
+                    all.dedup_by(|later, earlier| {
+                        if later.0 == earlier.0 {
+                            earlier.1 |= later.1;
+                            true
+                        } else {
+                            false
+                        }
+                    });
+                    self.listing = Listing::Above;
+                    return Ok(all);
+                }
+            }
+        }
+        self.passes_since_full = 0;
+        self.listing = Listing::Full;
+        Ok(self
+            .root
+            .list_pids()?
+            .into_iter()
+            .map(|pid| (pid, true))
+            .collect())
     }
 
     /// Opens and reads `PID/stat`, returning the fd (to keep) and the owner.
@@ -373,8 +459,11 @@ mod tests {
         let c = r.sample().unwrap();
         assert!(
             keys(&c).iter().any(|k| k.0 == pid),
-            "new child {pid} not seen"
+            "new child {pid} not seen ({:?})",
+            r.last_listing()
         );
+        assert_ne!(r.last_listing(), Listing::Kept, "a fork happened");
+        eprintln!("listing after a fork: {:?}", r.last_listing());
         // SAFETY: killing the child this test started, by PID.
         unsafe { libc::kill(pid, libc::SIGKILL) };
         child.wait().unwrap();

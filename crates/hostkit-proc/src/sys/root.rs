@@ -111,6 +111,73 @@ impl ProcRoot {
         list_numeric(&self.path)
     }
 
+    /// PIDs from `min_pid` up, without walking the lower ones: procfs positions its root
+    /// directory by PID (`proc_pid_readdir`: offset = PID + `TGID_OFFSET`), so one `lseek`
+    /// skips them. `None` when that does not hold here (not a procfs, or the entries returned
+    /// are not all PIDs >= `min_pid`): the caller then lists everything.
+    pub fn list_pids_from(&self, min_pid: i32) -> Option<Vec<i32>> {
+        /// `FIRST_PROCESS_ENTRY + 2` in fs/proc/base.c.
+        const TGID_OFFSET: i64 = 258;
+        if !self.is_procfs || min_pid < 1 {
+            return None;
+        }
+        let fd = self.open_at(c".").ok()?;
+        // SAFETY: `fd` is an open directory.
+        if unsafe {
+            libc::lseek(
+                fd.as_raw_fd(),
+                TGID_OFFSET + i64::from(min_pid),
+                libc::SEEK_SET,
+            )
+        } < 0
+        {
+            return None;
+        }
+        let mut pids = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            // SAFETY: `buf` is writable for its length; getdents64 fills whole records.
+            let n = unsafe {
+                libc::syscall(
+                    libc::SYS_getdents64,
+                    fd.as_raw_fd(),
+                    buf.as_mut_ptr(),
+                    buf.len(),
+                )
+            };
+            if n < 0 {
+                return None;
+            }
+            if n == 0 {
+                break;
+            }
+            let mut off = 0usize;
+            while off < n as usize {
+                // struct linux_dirent64 { u64 d_ino; i64 d_off; u16 d_reclen; u8 d_type; char d_name[]; }
+                let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+                let name = &buf[off + 19..off + reclen];
+                let name = &name[..name.iter().position(|&b| b == 0).unwrap_or(name.len())];
+                let pid = std::str::from_utf8(name).ok()?.parse::<i32>().ok()?;
+                if pid < min_pid {
+                    return None;
+                }
+                pids.push(pid);
+                off += reclen;
+            }
+        }
+        Some(pids)
+    }
+
+    /// True when this root is the procfs of the caller's own PID namespace (`self` points at
+    /// our PID), so `loadavg`'s last PID describes the PIDs listed here.
+    pub fn is_own_namespace(&self) -> bool {
+        self.is_procfs
+            && std::fs::read_link(self.path.join("self"))
+                .ok()
+                .and_then(|p| p.to_str()?.parse::<u32>().ok())
+                == Some(std::process::id())
+    }
+
     /// TIDs under `PID/task`, ascending; empty when the process is gone.
     pub fn list_tids(&self, pid: i32) -> Vec<i32> {
         list_numeric(&self.path.join(pid.to_string()).join("task")).unwrap_or_default()
@@ -281,5 +348,26 @@ mod tests {
             .unwrap();
         assert_eq!(buf.len(), 10_000);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn listing_from_a_pid_skips_the_lower_ones() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        assert!(root.is_own_namespace());
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pid = child.id() as i32;
+        let from = root.list_pids_from(pid).expect("procfs seeks by PID");
+        assert_eq!(from.first(), Some(&pid), "{from:?}");
+        let all = root.list_pids().unwrap();
+        let tail: Vec<i32> = all.into_iter().filter(|&p| p >= pid).collect();
+        assert!(from.iter().all(|p| *p >= pid));
+        assert!(tail.contains(&pid) && from.contains(&pid));
+        assert_eq!(root.list_pids_from(1).unwrap().first(), Some(&1));
+        // SAFETY: killing the child this test started, by PID.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        child.wait().unwrap();
     }
 }
