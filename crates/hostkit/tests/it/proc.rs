@@ -425,6 +425,7 @@ fn captured_trees_render_in_every_format() {
             &["--by", "comm"][..],
             &["--by", "user"],
             &["--threads", "--state", "D"],
+            &["--threads", "--format", "csv"],
             &["--children", "--start", "--sort", "pid"],
         ] {
             let mut args = vec!["proc", "time", "--proc-root", root, "--all"];

@@ -390,6 +390,35 @@ pub fn json(view: &View, rows: &[Row]) -> anyhow::Result<String> {
 pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
     let mut out = String::new();
     let iv = view.interval.map(|(i, _)| i.to_string());
+    if view.args.threads {
+        out += &csv_line(
+            [
+                "pid",
+                "tid",
+                "user",
+                "state",
+                "utime_seconds",
+                "stime_seconds",
+                "wchan",
+                "comm",
+            ]
+            .map(String::from),
+        );
+        let all = thread_rows(rows);
+        for (p, task) in &all[..view.limit(all.len())] {
+            out += &csv_line([
+                p.stat.pid.to_string(),
+                task.stat.pid.to_string(),
+                view.users.name(p.uid),
+                task.stat.state.to_string(),
+                secs(view.secs(task.stat.utime_ticks)),
+                secs(view.secs(task.stat.stime_ticks)),
+                task.wchan.unwrap_or("").to_string(),
+                escape_comm(&task.stat.comm),
+            ]);
+        }
+        return out;
+    }
     if let Some(key) = view.args.by {
         if header {
             out += &csv_line(
