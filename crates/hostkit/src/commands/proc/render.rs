@@ -112,6 +112,9 @@ fn headline(view: &View, rows: &[Row], what: &str, shown_n: usize) -> String {
         count(State::DISK),
         format!("{:?}", view.args.sort).to_lowercase()
     ));
+    if view.interval.is_none() {
+        line.push_str(" since process start (-i SECS for current rates)");
+    }
     let problems = problems_phrase(view.snap);
     if !problems.is_empty() {
         line.push_str(&format!("; {problems}"));
