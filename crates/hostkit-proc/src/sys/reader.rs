@@ -180,9 +180,12 @@ impl Reader {
             }
             processes.push(self.complete(stat, uid));
         }
+        // Only then may the next pass start from the kept PIDs: a process that was denied or
+        // unparsable has no kept fd and must be listed again.
         self.kept_all = self.opts.only_pids.is_none()
             && !next_kept.is_empty()
-            && next_kept.len() == processes.len();
+            && next_kept.len() == processes.len()
+            && problems.iter().all(|p| p.kind == ProblemKind::Vanished);
         self.kept = next_kept;
         let mut facts = self.facts;
         if let Some(k) = system.kernel.as_ref().filter(|k| k.ncpu > 0) {
