@@ -242,6 +242,11 @@ fn interval_mode_separates_system_from_user_time() {
         );
         if top["pid"] == sys.pid && s_st > s_ut && s_st >= 0.05 && u_ut > u_st {
             assert_eq!(s["presence"], "both");
+            // Both loops never sleep: running or runnable.
+            assert_eq!(
+                (s["state"].as_str(), u["state"].as_str()),
+                (Some("R"), Some("R"))
+            );
             assert!(s["sys_percent"].as_f64().unwrap() > 0.0);
             return;
         }
