@@ -360,6 +360,10 @@ fn bad_input_names_the_value_and_the_expected_form() {
             &["proc", "load", "--proc-root", "/etc"],
             "does not look like a proc tree",
         ),
+        (
+            &["proc", "time", "-i", "1", "--proc-root", HOSTILE],
+            "`-i` needs a live procfs",
+        ),
     ];
     for (args, want) in cases {
         let r = hk(*args);
