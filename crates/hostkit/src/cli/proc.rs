@@ -143,7 +143,7 @@ pub struct TimeArgs {
     #[arg(long, value_enum, default_value_t = SortKey::Stime)]
     pub sort: SortKey,
     /// Show the first N rows.
-    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all")]
+    #[arg(long, value_name = "N", default_value_t = 20, conflicts_with = "all", value_parser = parse_top)]
     pub top: usize,
     /// Show every row.
     #[arg(long)]
@@ -187,7 +187,7 @@ pub struct LoadArgs {
     #[arg(long)]
     pub stack: bool,
     /// Show at most N culprit groups.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_top)]
     pub top: usize,
     /// Nagios plugin mode on the number of D threads: exit 0 OK, 1 WARNING, 2 CRITICAL,
     /// 3 UNKNOWN, one status line with perfdata on stdout.
@@ -227,6 +227,15 @@ fn parse_interval(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_top(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "`{s}` is not a row count; expected a whole number >= 1 such as `20` (or `--all`)"
+        )),
+    }
+}
+
 fn parse_states(s: &str) -> Result<StateSet, String> {
     const KNOWN: &[u8] = b"RSDTtZXIPxKW";
     let letters: Vec<u8> = s.bytes().filter(|b| *b != b',' && *b != b' ').collect();
@@ -261,5 +270,7 @@ mod tests {
         assert_eq!(parse_states("D,R").unwrap().0, b"DR");
         assert!(parse_states("Q").unwrap_err().contains("`Q`"));
         assert!(parse_states(",").is_err());
+        assert_eq!(parse_top("5"), Ok(5));
+        assert!(parse_top("0").unwrap_err().contains("`0`"));
     }
 }
