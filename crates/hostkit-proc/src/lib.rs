@@ -3,6 +3,7 @@
 //! aggregates and explains; `sys` reads a proc tree (live or captured) with a configurable root.
 
 pub mod aggregate;
+pub mod dage;
 pub mod delta;
 pub mod explain;
 pub mod psi;

@@ -43,6 +43,7 @@ Examples:
   hostkit proc time --by comm            totals per command name (\"43 x LLAWP\")
   hostkit proc time -u www-data --comm '^php'   filters: user, command regex
   hostkit proc time --threads -p 1234    one row per thread of PID 1234
+  hostkit proc time -i 5 -c 12 --fail-on-d-age 30   exit 1 if a process stays in D for 30 s
   hostkit proc time --format json | jq '.processes[0]'
   hostkit proc time -i 15 --prom-file /var/lib/node_exporter/proc.prom";
 
@@ -172,6 +173,10 @@ pub struct TimeArgs {
     /// One row per thread (snapshot only).
     #[arg(long, conflicts_with_all = ["interval", "by"])]
     pub threads: bool,
+    /// With `-i`: exit 1 as soon as a process has stayed in D (a D thread in every sample)
+    /// for SECS seconds, naming it on stderr.
+    #[arg(long, value_name = "SECS", requires = "interval", value_parser = parse_age)]
+    pub fail_on_d_age: Option<f64>,
     /// Roll processes up by command or user.
     #[arg(long, value_enum, value_name = "KEY")]
     pub by: Option<GroupKey>,
@@ -223,6 +228,15 @@ fn parse_interval(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && (0.01..=86_400.0).contains(&v) => Ok(v),
         _ => Err(format!(
             "`{s}` is not an interval; expected seconds between 0.01 and 86400, such as `1` or `0.5`"
+        )),
+    }
+}
+
+fn parse_age(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('s').parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a duration; expected seconds such as `30` or `30s`"
         )),
     }
 }

@@ -170,6 +170,47 @@ fn load_names_the_d_culprits_and_nagios_counts_them() {
     let sentence = doc["sentence"].as_str().unwrap();
     assert!(sentence.contains("hk-fx-D @"), "{sentence}");
 
+    // A D that persists across samples fails --fail-on-d-age and is named; the JSON and the
+    // table carry its age.
+    let r = hk([
+        "proc",
+        "time",
+        "-i",
+        "0.3",
+        "-c",
+        "6",
+        "--fail-on-d-age",
+        "0.5",
+        "-p",
+        &d.pid.to_string(),
+    ]);
+    assert_eq!(r.code, Some(1), "{r:?}");
+    assert!(
+        r.stderr
+            .contains(&format!("process {} has been in D", d.pid)),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains(" D 0."), "{}", r.stdout);
+    let r = hk([
+        "proc",
+        "time",
+        "-i",
+        "0.2",
+        "-c",
+        "2",
+        "--format",
+        "json",
+        "-p",
+        &d.pid.to_string(),
+    ]);
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let last: Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    assert!(
+        find(&last, d.pid)["d_seconds"].as_f64().unwrap() >= 0.2,
+        "{last:#}"
+    );
+
     let table = hk(["proc", "load"]);
     assert!(table.stdout.starts_with("load "), "{}", table.stdout);
     assert!(table.stdout.contains("hk-fx-D"), "{}", table.stdout);

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use hostkit_proc::aggregate::{Group, aggregate};
+use hostkit_proc::dage::DTracker;
 use hostkit_proc::delta::Presence;
 use hostkit_proc::{Snapshot, State, escape_comm};
 use serde_json::{Value, json};
@@ -24,6 +25,8 @@ pub struct View<'a> {
     pub args: &'a TimeArgs,
     /// `(index, elapsed seconds)` in interval mode.
     pub interval: Option<(u64, f64)>,
+    /// How long processes have been in D across samples (interval mode).
+    pub d_age: Option<&'a DTracker>,
 }
 
 impl View<'_> {
@@ -80,6 +83,26 @@ fn presence_word(p: Option<Presence>) -> &'static str {
         Some(Presence::Exited) => "exited",
         _ => "",
     }
+}
+
+/// The NOTE cell: new/exited, and how long the process has been in D (`D 12s`).
+fn note_cell(view: &View, r: &Row) -> String {
+    let mut note = presence_word(r.presence).to_string();
+    let age = view
+        .d_age
+        .filter(|_| r.presence != Some(Presence::Exited))
+        .and_then(|t| t.age_seconds(r.p));
+    if let Some(age) = age {
+        if !note.is_empty() {
+            note.push(' ');
+        }
+        note.push_str(&if age < 10.0 {
+            format!("D {age:.1}s")
+        } else {
+            format!("D {age:.0}s")
+        });
+    }
+    note
 }
 
 /// The summary line above a table.
@@ -178,7 +201,7 @@ pub fn table(view: &View, rows: &[Row]) -> String {
         }
         cells.push(comm_cell(r.p));
         if view.interval.is_some() {
-            cells.push(presence_word(r.presence).to_string());
+            cells.push(note_cell(view, r));
         }
         t.row(cells);
     }
@@ -326,6 +349,7 @@ fn process_json(view: &View, r: &Row) -> Value {
         v["interval_stime_seconds"] = json!(view.secs(r.st));
         v["usr_percent"] = json!(view.percent(r.ut));
         v["sys_percent"] = json!(view.percent(r.st));
+        v["d_seconds"] = json!(view.d_age.and_then(|t| t.age_seconds(p)));
     }
     if view.args.threads {
         let threads: Vec<Value> = p
@@ -577,6 +601,7 @@ mod tests {
             users: &users,
             args: &targs,
             interval: Some((1, iv.elapsed_seconds)),
+            d_age: None,
         };
         let mut rows: Vec<Row> = iv
             .rows

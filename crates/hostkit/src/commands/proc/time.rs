@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
+use hostkit_proc::dage::DTracker;
 use hostkit_proc::delta::{Presence, delta};
 use hostkit_proc::sys::facts::monotonic_ns;
 use hostkit_proc::sys::reader::ReadOptions;
@@ -109,11 +110,14 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
             users: &users,
             args,
             interval: None,
+            d_age: None,
         };
         emit(&view, rows, true)?;
         return Ok(Outcome::Ok);
     };
     let step_ns = (secs * 1e9) as u64;
+    let mut d_age = DTracker::default();
+    d_age.update(&first);
     let mut prev = first;
     let mut index = 0u64;
     while args.count.is_none_or(|c| index < c) {
@@ -136,13 +140,21 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
                 st: r.d_stime_ticks,
             })
             .collect();
+        d_age.update(&cur);
         let view = View {
             snap: &cur,
             users: &users,
             args,
             interval: Some((index, iv.elapsed_seconds)),
+            d_age: Some(&d_age),
         };
         emit(&view, rows, index == 1)?;
+        if let (Some(limit), Some((pid, age))) = (args.fail_on_d_age, d_age.oldest())
+            && age >= limit
+        {
+            eprintln!("process {pid} has been in D for {age:.1} s (--fail-on-d-age {limit})");
+            return Ok(Outcome::Negative);
+        }
         prev = cur;
     }
     Ok(Outcome::Ok)
