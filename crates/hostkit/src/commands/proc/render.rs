@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use hostkit_proc::aggregate::{Group, aggregate};
 use hostkit_proc::dage::DTracker;
 use hostkit_proc::delta::Presence;
-use hostkit_proc::{Snapshot, State, escape_comm};
+use hostkit_proc::snapshot::TaskRef;
+use hostkit_proc::{Process, Snapshot, State, escape_comm};
 use serde_json::{Value, json};
 
 use super::Users;
@@ -265,12 +266,7 @@ fn groups_table(view: &View, rows: &[Row], key: GroupKey) -> String {
 }
 
 /// One row per thread: `(pid, tid, state, utime, stime, wchan, comm)`.
-fn thread_rows<'a>(
-    rows: &[Row<'a>],
-) -> Vec<(
-    &'a hostkit_proc::Process,
-    hostkit_proc::snapshot::TaskRef<'a>,
-)> {
+fn thread_rows<'a>(rows: &[Row<'a>]) -> Vec<(&'a Process, TaskRef<'a>)> {
     let mut v: Vec<_> = rows
         .iter()
         .flat_map(|r| r.p.tasks().into_iter().map(move |t| (r.p, t)))
@@ -282,6 +278,20 @@ fn thread_rows<'a>(
             .then_with(|| a.1.stat.pid.cmp(&b.1.stat.pid))
     });
     v
+}
+
+/// PID, TID, USER, S, UTIME, STIME, WCHAN (`none` when absent), COMM of one thread.
+fn thread_cells(view: &View, p: &Process, task: &TaskRef, none: &str) -> [String; 8] {
+    [
+        p.stat.pid.to_string(),
+        task.stat.pid.to_string(),
+        view.users.name(p.uid),
+        task.stat.state.to_string(),
+        secs(view.secs(task.stat.utime_ticks)),
+        secs(view.secs(task.stat.stime_ticks)),
+        task.wchan.unwrap_or(none).to_string(),
+        escape_comm(&task.stat.comm),
+    ]
 }
 
 fn threads_table(view: &View, rows: &[Row]) -> String {
@@ -298,16 +308,7 @@ fn threads_table(view: &View, rows: &[Row]) -> String {
         ("COMM", Align::Left),
     ]);
     for (p, task) in &all[..n] {
-        t.row([
-            p.stat.pid.to_string(),
-            task.stat.pid.to_string(),
-            view.users.name(p.uid),
-            task.stat.state.to_string(),
-            secs(view.secs(task.stat.utime_ticks)),
-            secs(view.secs(task.stat.stime_ticks)),
-            task.wchan.unwrap_or("-").to_string(),
-            escape_comm(&task.stat.comm),
-        ]);
+        t.row(thread_cells(view, p, task, "-"));
     }
     let mut out = headline(view, rows, &format!("{} threads, showing", all.len()), n);
     out.push_str(&t.render());
@@ -433,16 +434,7 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
         );
         let all = thread_rows(rows);
         for (p, task) in &all[..view.limit(all.len())] {
-            out += &csv_line([
-                p.stat.pid.to_string(),
-                task.stat.pid.to_string(),
-                view.users.name(p.uid),
-                task.stat.state.to_string(),
-                secs(view.secs(task.stat.utime_ticks)),
-                secs(view.secs(task.stat.stime_ticks)),
-                task.wchan.unwrap_or("").to_string(),
-                escape_comm(&task.stat.comm),
-            ]);
+            out += &csv_line(thread_cells(view, p, task, ""));
         }
         return out;
     }
@@ -535,7 +527,7 @@ mod tests {
     use crate::cli::{Cli, Command};
     use clap::Parser;
     use hostkit_proc::delta::delta;
-    use hostkit_proc::{Facts, Process, SystemInfo, parse_stat};
+    use hostkit_proc::{Facts, SystemInfo, parse_stat};
 
     fn args(extra: &[&str]) -> TimeArgs {
         let argv = ["hostkit", "proc", "time"].iter().chain(extra);
@@ -603,16 +595,7 @@ mod tests {
             interval: Some((1, iv.elapsed_seconds)),
             d_age: None,
         };
-        let mut rows: Vec<Row> = iv
-            .rows
-            .iter()
-            .map(|r| Row {
-                p: r.process,
-                presence: Some(r.presence),
-                ut: r.d_utime_ticks,
-                st: r.d_stime_ticks,
-            })
-            .collect();
+        let mut rows: Vec<Row> = iv.rows.iter().map(Row::from_delta).collect();
         super::super::time::sort_rows(&mut rows, targs.sort, &view);
         let table = table(&view, &rows);
         insta::assert_snapshot!(table);

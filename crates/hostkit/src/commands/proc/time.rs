@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hostkit_proc::dage::DTracker;
-use hostkit_proc::delta::{Presence, delta};
+use hostkit_proc::delta::{DeltaRow, Presence, delta};
 use hostkit_proc::sys::facts::monotonic_ns;
 use hostkit_proc::sys::reader::ReadOptions;
 use hostkit_proc::{Process, Snapshot, State, escape_comm};
@@ -29,6 +29,18 @@ pub struct Row<'a> {
     pub ut: u64,
     /// System ticks shown.
     pub st: u64,
+}
+
+impl<'a> Row<'a> {
+    /// A row showing one process's ticks within an interval.
+    pub fn from_delta(r: &DeltaRow<'a>) -> Row<'a> {
+        Row {
+            p: r.process,
+            presence: Some(r.presence),
+            ut: r.d_utime_ticks,
+            st: r.d_stime_ticks,
+        }
+    }
 }
 
 /// Which processes the filters keep.
@@ -133,12 +145,7 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
             .rows
             .iter()
             .filter(|r| filter.keep(r.process))
-            .map(|r| Row {
-                p: r.process,
-                presence: Some(r.presence),
-                ut: r.d_utime_ticks,
-                st: r.d_stime_ticks,
-            })
+            .map(Row::from_delta)
             .collect();
         d_age.update(&cur);
         let view = View {
