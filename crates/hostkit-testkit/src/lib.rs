@@ -4,3 +4,4 @@
 pub mod chronyd;
 pub mod cli;
 pub mod ntp_responder;
+pub mod proc_fixtures;

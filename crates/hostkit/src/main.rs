@@ -26,8 +26,8 @@ fn main() -> ExitCode {
     }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // `ntp check` is a Nagios plugin: its usage errors must be UNKNOWN (3) on stdout.
-        Err(err) => return commands::ntp::parse_error(err),
+        // Nagios modes (`ntp check`, `proc load --nagios`) turn usage errors into UNKNOWN (3).
+        Err(err) => return commands::usage_error(err),
     };
     exit::finish(commands::run(cli))
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod ntp;
+mod proc;
 
 /// Path of the hostkit binary under test.
 pub fn bin() -> std::path::PathBuf {

@@ -1,0 +1,98 @@
+//! Small value formatters shared by the `proc` renderers: seconds with two decimals, ps-style
+//! elapsed time, UTC timestamps, CSV fields and Prometheus label values.
+
+/// Seconds with two decimals (`12.34`).
+pub fn secs(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+/// Percent with one decimal (`50.0`).
+pub fn pct(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+/// ps-style elapsed time: `mm:ss`, `hh:mm:ss` or `d-hh:mm:ss`.
+pub fn elapsed(seconds: f64) -> String {
+    let s = seconds.max(0.0) as u64;
+    let (d, h, m, sec) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
+    if d > 0 {
+        format!("{d}-{h:02}:{m:02}:{sec:02}")
+    } else if h > 0 {
+        format!("{h:02}:{m:02}:{sec:02}")
+    } else {
+        format!("{m:02}:{sec:02}")
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC; civil-from-days, H. Hinnant's algorithm).
+pub fn utc(unix_seconds: f64) -> String {
+    let t = unix_seconds.max(0.0) as i64;
+    let (days, rem) = (t.div_euclid(86_400), t.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// One CSV line from fields, ending in `\n`.
+pub fn csv_line<I: IntoIterator<Item = String>>(fields: I) -> String {
+    let mut line: Vec<String> = fields.into_iter().map(|f| csv_field(&f)).collect();
+    let mut s = std::mem::take(&mut line).join(",");
+    s.push('\n');
+    s
+}
+
+/// A Prometheus label value: `\`, `"` and newline escaped (exposition format 0.0.4).
+pub fn label(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_like_ps() {
+        assert_eq!(elapsed(5.9), "00:05");
+        assert_eq!(elapsed(3_725.0), "01:02:05");
+        assert_eq!(elapsed(2.0 * 86_400.0 + 61.0), "2-00:01:01");
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_764_397_504.0), "2025-11-29T06:25:04Z");
+        assert_eq!(utc(951_782_400.0), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn csv_and_label_escaping() {
+        assert_eq!(
+            csv_line(["a".into(), "b,c".into(), "d\"e".into()]),
+            "a,\"b,c\",\"d\"\"e\"\n"
+        );
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}
