@@ -3,6 +3,8 @@
 //! through a `TrialRunner`; only `sys/` touches processes, sockets and files.
 
 pub mod algos;
+#[cfg(test)]
+mod fixtures;
 pub mod analyze;
 pub mod kexinit;
 pub mod plan;

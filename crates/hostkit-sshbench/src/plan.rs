@@ -2,20 +2,37 @@
 //! (cipher x MAC, AEAD once with an implicit MAC) are separate from handshake trials
 //! (per kex: kex-only and full connect). `--dry-run` prints it; a snapshot test locks it.
 //!
-//! CONTRACT (lead): S1 implements; extend, don't rename.
+//! Kex never changes bulk throughput (it only derives the keys), so the default plan pins one
+//! bulk kex and measures each kex on its own; `Matrix::Full` restores the seed's product.
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::Negotiable;
+use crate::algos::{Negotiable, canonical_kex};
 
 /// Data direction of a bulk trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Client to server: `ssh host 'head -c N >/dev/null' </dev/zero`.
     Up,
     /// Server to client: `ssh host 'head -c N /dev/zero' >/dev/null`.
     Down,
+}
+
+impl Direction {
+    /// `up` or `down`, as used in trial ids and tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
 }
 
 /// What one trial measures.
@@ -39,6 +56,39 @@ pub enum TrialKind {
     Connect { kex: String },
 }
 
+/// Label shown for an AEAD cipher's MAC.
+pub const IMPLICIT_MAC: &str = "<implicit>";
+
+impl TrialKind {
+    /// Short kind label: `bulk`, `baseline`, `kex-only`, `connect`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            TrialKind::Bulk { .. } => "bulk",
+            TrialKind::Baseline { .. } => "baseline",
+            TrialKind::KexOnly { .. } => "kex-only",
+            TrialKind::Connect { .. } => "connect",
+        }
+    }
+
+    /// The stable id of this trial (see [`Trial`]).
+    pub fn id(&self) -> String {
+        match self {
+            TrialKind::Bulk {
+                cipher,
+                mac,
+                kex,
+                direction,
+            } => format!(
+                "bulk/{direction}/{cipher}/{}/{kex}",
+                mac.as_deref().unwrap_or("implicit")
+            ),
+            TrialKind::Baseline { direction } => format!("baseline/{direction}"),
+            TrialKind::KexOnly { kex } => format!("kex/{kex}"),
+            TrialKind::Connect { kex } => format!("connect/{kex}"),
+        }
+    }
+}
+
 /// One trial with a stable id used in logs and `--resume`
 /// (e.g. `bulk/up/aes128-ctr/hmac-sha1/curve25519-sha256`, `kex/curve25519-sha256`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -46,6 +96,16 @@ pub struct Trial {
     pub id: String,
     #[serde(flatten)]
     pub kind: TrialKind,
+}
+
+impl Trial {
+    /// A trial with its canonical id.
+    pub fn new(kind: TrialKind) -> Self {
+        Trial {
+            id: kind.id(),
+            kind,
+        }
+    }
 }
 
 /// `--matrix`: de-duplicated (default) or the seed's full cartesian product.
@@ -61,10 +121,42 @@ pub enum Matrix {
 pub struct Pattern(pub String);
 
 impl Pattern {
+    /// Whether `name` matches: `*` matches any run of characters (also empty), everything
+    /// else literally and case-sensitively (algorithm names are case-sensitive, RFC 4251 §6).
     pub fn matches(&self, name: &str) -> bool {
-        let _ = name;
-        todo!()
+        glob_match(self.0.as_bytes(), name.as_bytes())
     }
+
+    /// Parses a comma-separated list (`aes*,chacha20*`); blanks are ignored.
+    pub fn list(spec: &str) -> Vec<Pattern> {
+        spec.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Pattern(s.to_owned()))
+            .collect()
+    }
+}
+
+/// Iterative wildcard match with single backtrack point (linear in practice).
+fn glob_match(pat: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if p < pat.len() && pat[p] == b'*' {
+            star = Some((p, t));
+            p += 1;
+        } else if p < pat.len() && pat[p] == text[t] {
+            p += 1;
+            t += 1;
+        } else if let Some((sp, st)) = star {
+            p = sp + 1;
+            t = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    pat[p..].iter().all(|&c| c == b'*')
 }
 
 /// Everything that shapes a plan.
@@ -75,6 +167,7 @@ pub struct PlanOptions {
     pub ciphers: Vec<Pattern>,
     pub macs: Vec<Pattern>,
     pub kex: Vec<Pattern>,
+    /// Empty = upload only.
     pub directions: Vec<Direction>,
     /// Kex used for bulk trials under `Matrix::Dedup` (default `curve25519-sha256` if negotiable).
     pub bulk_kex: Option<String>,
@@ -84,10 +177,28 @@ pub struct PlanOptions {
     pub no_bulk: bool,
 }
 
+impl Default for PlanOptions {
+    /// The default plan: de-duplicated matrix, everything, upload only.
+    fn default() -> Self {
+        PlanOptions {
+            matrix: Matrix::Dedup,
+            ciphers: Vec::new(),
+            macs: Vec::new(),
+            kex: Vec::new(),
+            directions: vec![Direction::Up],
+            bulk_kex: None,
+            no_kex: false,
+            no_bulk: false,
+        }
+    }
+}
+
 /// Why a plan could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
-    #[error("filter `{pattern}` for {what} matches nothing both sides support (available: {available})")]
+    #[error(
+        "filter `{pattern}` for {what} matches nothing both sides support (available: {available})"
+    )]
     NoMatch {
         what: &'static str,
         pattern: String,
@@ -106,26 +217,591 @@ pub struct Plan {
     pub full_product: usize,
 }
 
+impl Plan {
+    /// Number of trials of each kind: (bulk, baseline, kex-only, connect).
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let mut c = (0, 0, 0, 0);
+        for t in &self.trials {
+            match t.kind {
+                TrialKind::Bulk { .. } => c.0 += 1,
+                TrialKind::Baseline { .. } => c.1 += 1,
+                TrialKind::KexOnly { .. } => c.2 += 1,
+                TrialKind::Connect { .. } => c.3 += 1,
+            }
+        }
+        c
+    }
+
+    /// The trial with `id`, if planned.
+    pub fn trial(&self, id: &str) -> Option<&Trial> {
+        self.trials.iter().find(|t| t.id == id)
+    }
+}
+
+/// Something the plan deliberately leaves out, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub name: String,
     pub reason: String,
 }
 
+/// Keeps the names matching any pattern (all when `patterns` is empty); every pattern must
+/// match at least one name. `alias_of` lets a pattern name an alias of a canonical entry.
+fn select(
+    what: &'static str,
+    names: &[String],
+    patterns: &[Pattern],
+    canon: fn(&str) -> &str,
+) -> Result<Vec<String>, PlanError> {
+    if patterns.is_empty() {
+        return Ok(names.to_vec());
+    }
+    let hit = |p: &Pattern, n: &str| p.matches(n) || canon(&p.0) == n;
+    if let Some(p) = patterns.iter().find(|p| !names.iter().any(|n| hit(p, n))) {
+        return Err(PlanError::NoMatch {
+            what,
+            pattern: p.0.clone(),
+            available: if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(",")
+            },
+        });
+    }
+    Ok(names
+        .iter()
+        .filter(|n| patterns.iter().any(|p| hit(p, n)))
+        .cloned()
+        .collect())
+}
+
+fn identity(name: &str) -> &str {
+    name
+}
+
+/// Default kex for bulk trials.
+const DEFAULT_BULK_KEX: &str = "curve25519-sha256";
+
+fn pick_bulk_kex(
+    neg: &Negotiable,
+    kex: &[String],
+    opts: &PlanOptions,
+) -> Result<String, PlanError> {
+    if let Some(k) = &opts.bulk_kex {
+        let canon = canonical_kex(k);
+        return if neg.kex.iter().any(|n| n == canon) {
+            Ok(canon.to_owned())
+        } else {
+            Err(PlanError::NoMatch {
+                what: "bulk kex",
+                pattern: k.clone(),
+                available: neg.kex.join(","),
+            })
+        };
+    }
+    let pick = if neg.kex.iter().any(|k| k == DEFAULT_BULK_KEX) {
+        Some(DEFAULT_BULK_KEX)
+    } else {
+        kex.first().or(neg.kex.first()).map(String::as_str)
+    };
+    pick.map(str::to_owned).ok_or_else(|| PlanError::NoMatch {
+        what: "kex",
+        pattern: "*".to_owned(),
+        available: "none".to_owned(),
+    })
+}
+
 /// Builds the plan from what both sides support.
 pub fn build(neg: &Negotiable, opts: &PlanOptions) -> Result<Plan, PlanError> {
-    let _ = (neg, opts);
-    todo!()
+    let ciphers = select("ciphers", &neg.ciphers, &opts.ciphers, identity)?;
+    let macs = select("macs", &neg.macs, &opts.macs, identity)?;
+    let kex = select("kex", &neg.kex, &opts.kex, canonical_kex)?;
+    let directions = if opts.directions.is_empty() {
+        vec![Direction::Up]
+    } else {
+        let mut d = opts.directions.clone();
+        d.dedup();
+        d
+    };
+    let mut trials = Vec::new();
+    let mut skipped = Vec::new();
+    if !opts.no_bulk {
+        let bulk_kex = match opts.matrix {
+            Matrix::Dedup => vec![pick_bulk_kex(neg, &kex, opts)?],
+            Matrix::Full => kex.clone(),
+        };
+        bulk_trials(neg, &ciphers, &macs, &bulk_kex, &directions, &mut trials);
+        skip_notes(neg, &ciphers, &macs, opts, &bulk_kex, &mut skipped);
+    }
+    if !opts.no_kex {
+        for k in &kex {
+            trials.push(Trial::new(TrialKind::KexOnly { kex: k.clone() }));
+            trials.push(Trial::new(TrialKind::Connect { kex: k.clone() }));
+        }
+    }
+    let mut aliases = 0;
+    for alias in &neg.kex_aliases {
+        if let Some(canon) = crate::algos::alias_target(&kex, alias) {
+            aliases += 1;
+            skipped.push(Skipped {
+                name: alias.clone(),
+                reason: format!("alias of {canon}: same algorithm, measured once"),
+            });
+        }
+    }
+    if trials
+        .iter()
+        .all(|t| matches!(t.kind, TrialKind::Baseline { .. }))
+    {
+        return Err(PlanError::Empty);
+    }
+    Ok(Plan {
+        trials,
+        skipped,
+        full_product: ciphers.len() * macs.len().max(1) * (kex.len() + aliases),
+    })
+}
+
+fn bulk_trials(
+    neg: &Negotiable,
+    ciphers: &[String],
+    macs: &[String],
+    kexes: &[String],
+    directions: &[Direction],
+    trials: &mut Vec<Trial>,
+) {
+    for &direction in directions {
+        let before = trials.len();
+        for kex in kexes {
+            for cipher in ciphers {
+                let mac_choices: Vec<Option<String>> = if neg.is_aead(cipher) {
+                    vec![None]
+                } else {
+                    macs.iter().cloned().map(Some).collect()
+                };
+                for mac in mac_choices {
+                    trials.push(Trial::new(TrialKind::Bulk {
+                        cipher: cipher.clone(),
+                        mac,
+                        kex: kex.clone(),
+                        direction,
+                    }));
+                }
+            }
+        }
+        if trials.len() > before {
+            trials.insert(before, Trial::new(TrialKind::Baseline { direction }));
+        }
+    }
+}
+
+fn skip_notes(
+    neg: &Negotiable,
+    ciphers: &[String],
+    macs: &[String],
+    opts: &PlanOptions,
+    bulk_kex: &[String],
+    skipped: &mut Vec<Skipped>,
+) {
+    for cipher in ciphers {
+        if neg.is_aead(cipher) && !macs.is_empty() {
+            skipped.push(Skipped {
+                name: cipher.clone(),
+                reason: format!(
+                    "AEAD: MAC implicit, measured once instead of x{} MACs",
+                    macs.len()
+                ),
+            });
+        } else if !neg.is_aead(cipher) && macs.is_empty() {
+            skipped.push(Skipped {
+                name: cipher.clone(),
+                reason: "needs a MAC and none is selected".to_owned(),
+            });
+        }
+    }
+    if opts.matrix == Matrix::Dedup
+        && let Some(k) = bulk_kex.first()
+    {
+        skipped.push(Skipped {
+            name: "kex x bulk".to_owned(),
+            reason: format!(
+                "kex does not change bulk throughput: bulk pinned to {k}, kex measured by handshake trials (--matrix full for the product)"
+            ),
+        });
+    }
 }
 
 /// Trial indices in a randomized order for `round` (deterministic in `seed` and `round`).
 pub fn round_order(plan: &Plan, round: u32, seed: u64) -> Vec<usize> {
-    let _ = (plan, round, seed);
-    todo!()
+    let mut order: Vec<usize> = (0..plan.trials.len()).collect();
+    // Derive an independent stream per round: one SplitMix64 step over seed ^ round.
+    let mut mixer = hostkit_stats::Rng::new(seed ^ (u64::from(round) << 32 | u64::from(round)));
+    let mut rng = hostkit_stats::Rng::new(mixer.next_u64());
+    rng.shuffle(&mut order);
+    order
 }
 
 /// Human-readable plan for `--dry-run`.
 pub fn render(plan: &Plan) -> String {
-    let _ = plan;
-    todo!()
+    use std::fmt::Write as _;
+    let (bulk, baseline, kex_only, connect) = plan.counts();
+    let mut out = String::new();
+    let n = plan.trials.len();
+    let _ = writeln!(
+        out,
+        "plan: {n} trials ({bulk} bulk, {baseline} baseline, {kex_only} kex-only, {connect} connect)"
+    );
+    if plan.full_product > 0 && n > 0 {
+        let _ = writeln!(
+            out,
+            "the seed's cipher x MAC x kex product: {} connections; this plan: {n} trials ({:.1}x fewer)",
+            plan.full_product,
+            plan.full_product as f64 / n as f64
+        );
+    }
+    out.push('\n');
+    let rows: Vec<[String; 6]> = plan
+        .trials
+        .iter()
+        .enumerate()
+        .map(|(i, t)| render_row(i + 1, t))
+        .collect();
+    let header = ["#", "kind", "dir", "cipher", "mac", "kex"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.len());
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    for r in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = r
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (c, w))| {
+                if i == 0 {
+                    format!("{c:>w$}")
+                } else {
+                    format!("{c:<w$}")
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", line.join("  ").trim_end());
+    }
+    if !plan.skipped.is_empty() {
+        out.push_str("\nleft out:\n");
+        for s in &plan.skipped {
+            let _ = writeln!(out, "  {}: {}", s.name, s.reason);
+        }
+    }
+    out
+}
+
+fn render_row(index: usize, t: &Trial) -> [String; 6] {
+    let dash = || "-".to_owned();
+    let (dir, cipher, mac, kex) = match &t.kind {
+        TrialKind::Bulk {
+            cipher,
+            mac,
+            kex,
+            direction,
+        } => (
+            direction.label().to_owned(),
+            cipher.clone(),
+            mac.clone().unwrap_or_else(|| IMPLICIT_MAC.to_owned()),
+            kex.clone(),
+        ),
+        TrialKind::Baseline { direction } => (direction.label().to_owned(), dash(), dash(), dash()),
+        TrialKind::KexOnly { kex } | TrialKind::Connect { kex } => {
+            (dash(), dash(), dash(), kex.clone())
+        }
+    };
+    [
+        index.to_string(),
+        t.kind.label().to_owned(),
+        dir,
+        cipher,
+        mac,
+        kex,
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{neg_92, strings};
+
+    fn opts() -> PlanOptions {
+        PlanOptions::default()
+    }
+
+    fn bulk_of(plan: &Plan) -> Vec<&TrialKind> {
+        plan.trials
+            .iter()
+            .map(|t| &t.kind)
+            .filter(|k| matches!(k, TrialKind::Bulk { .. }))
+            .collect()
+    }
+
+    #[test]
+    fn glob_patterns() {
+        let p = |s: &str| Pattern(s.to_owned());
+        assert!(p("aes*").matches("aes128-ctr"));
+        assert!(p("*-etm@openssh.com").matches("hmac-sha1-etm@openssh.com"));
+        assert!(!p("*-etm@openssh.com").matches("hmac-sha1"));
+        assert!(p("hmac-sha1").matches("hmac-sha1"));
+        assert!(
+            !p("hmac-sha1").matches("hmac-sha1-96"),
+            "anchored, unlike the seed's grep"
+        );
+        assert!(p("*").matches(""));
+        assert!(p("a*b*c").matches("aXXbYYc"));
+        assert!(!p("a*b*c").matches("aXXbYY"));
+        assert!(p("*sha2*etm*").matches("hmac-sha2-512-etm@openssh.com"));
+        assert!(!p("AES*").matches("aes128-ctr"));
+        assert_eq!(
+            Pattern::list(" aes*, ,chacha20*,"),
+            vec![p("aes*"), p("chacha20*")]
+        );
+    }
+
+    #[test]
+    fn default_plan_for_openssh_92() {
+        let plan = build(&neg_92(), &opts()).unwrap();
+        // 7 non-AEAD ciphers x 16 MACs + 3 AEAD once = 115 bulk; 12 distinct kex x 2.
+        assert_eq!(plan.counts(), (115, 1, 12, 12));
+        assert_eq!(plan.full_product, 2240);
+        let bulk = bulk_of(&plan);
+        assert!(bulk.iter().all(|k| matches!(k, TrialKind::Bulk { kex, direction: Direction::Up, .. } if kex == "curve25519-sha256")));
+        let ids: std::collections::HashSet<&str> =
+            plan.trials.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids.len(), plan.trials.len(), "ids are unique");
+        assert!(ids.contains("bulk/up/aes128-ctr/hmac-sha1/curve25519-sha256"));
+        assert!(ids.contains("bulk/up/aes128-gcm@openssh.com/implicit/curve25519-sha256"));
+        assert!(ids.contains("kex/curve25519-sha256"));
+        assert!(ids.contains("connect/sntrup761x25519-sha512"));
+        assert!(ids.contains("baseline/up"));
+    }
+
+    #[test]
+    fn aead_is_measured_once_without_a_mac() {
+        let plan = build(&neg_92(), &opts()).unwrap();
+        for aead in [
+            "aes128-gcm@openssh.com",
+            "aes256-gcm@openssh.com",
+            "chacha20-poly1305@openssh.com",
+        ] {
+            let rows: Vec<_> = bulk_of(&plan)
+                .into_iter()
+                .filter(|k| matches!(k, TrialKind::Bulk { cipher, .. } if cipher == aead))
+                .collect();
+            assert_eq!(rows.len(), 1, "{aead}");
+            assert!(matches!(rows[0], TrialKind::Bulk { mac: None, .. }));
+            assert!(
+                plan.skipped
+                    .iter()
+                    .any(|s| s.name == aead && s.reason.starts_with("AEAD"))
+            );
+        }
+        let ctr = bulk_of(&plan)
+            .into_iter()
+            .filter(|k| matches!(k, TrialKind::Bulk { cipher, mac: Some(_), .. } if cipher == "aes128-ctr"))
+            .count();
+        assert_eq!(ctr, 16);
+    }
+
+    #[test]
+    fn kex_aliases_are_measured_once() {
+        let plan = build(&neg_92(), &opts()).unwrap();
+        let kex: Vec<&str> = plan
+            .trials
+            .iter()
+            .filter_map(|t| match &t.kind {
+                TrialKind::KexOnly { kex } => Some(kex.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            kex.iter().filter(|k| k.starts_with("curve25519")).count(),
+            1
+        );
+        assert!(!kex.iter().any(|k| k.contains('@')));
+        let alias_notes: Vec<&str> = plan
+            .skipped
+            .iter()
+            .filter(|s| s.reason.starts_with("alias of"))
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(
+            alias_notes,
+            [
+                "curve25519-sha256@libssh.org",
+                "sntrup761x25519-sha512@openssh.com"
+            ]
+        );
+    }
+
+    #[test]
+    fn full_matrix_is_the_product_minus_duplicates() {
+        let o = PlanOptions {
+            matrix: Matrix::Full,
+            ..opts()
+        };
+        let plan = build(&neg_92(), &o).unwrap();
+        // 115 bulk cells x 12 distinct kex.
+        assert_eq!(plan.counts(), (115 * 12, 1, 12, 12));
+        assert!(!plan.skipped.iter().any(|s| s.name == "kex x bulk"));
+    }
+
+    #[test]
+    fn filters_and_directions() {
+        let o = PlanOptions {
+            ciphers: Pattern::list("aes128-*"),
+            macs: Pattern::list("hmac-sha2-256*"),
+            kex: Pattern::list("curve25519-sha256@libssh.org,ecdh-sha2-nistp256"),
+            directions: vec![Direction::Up, Direction::Down],
+            ..opts()
+        };
+        let plan = build(&neg_92(), &o).unwrap();
+        // aes128-cbc, aes128-ctr x 2 MACs + aes128-gcm = 5 per direction.
+        assert_eq!(plan.counts(), (10, 2, 2, 2));
+        assert_eq!(
+            plan.full_product,
+            3 * 2 * 3,
+            "curve25519 alias counts in the product"
+        );
+        assert!(plan.trial("baseline/down").is_some());
+        assert!(
+            plan.trial("bulk/down/aes128-cbc/hmac-sha2-256-etm@openssh.com/curve25519-sha256")
+                .is_some()
+        );
+        assert!(plan.trial("kex/curve25519-sha256").is_some());
+    }
+
+    #[test]
+    fn filter_matching_nothing_is_an_error_naming_what_exists() {
+        let o = PlanOptions {
+            ciphers: Pattern::list("aes*,blowfish*"),
+            ..opts()
+        };
+        let err = build(&neg_92(), &o).unwrap_err();
+        assert!(
+            matches!(&err, PlanError::NoMatch { what: "ciphers", pattern, .. } if pattern == "blowfish*")
+        );
+        assert!(err.to_string().contains("aes128-ctr"));
+        let o = PlanOptions {
+            bulk_kex: Some("curve448-sha512".into()),
+            ..opts()
+        };
+        assert!(matches!(
+            build(&neg_92(), &o),
+            Err(PlanError::NoMatch {
+                what: "bulk kex",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn bulk_kex_alias_and_fallback() {
+        let o = PlanOptions {
+            bulk_kex: Some("curve25519-sha256@libssh.org".into()),
+            ..opts()
+        };
+        let plan = build(&neg_92(), &o).unwrap();
+        assert!(
+            bulk_of(&plan)
+                .iter()
+                .all(|k| matches!(k, TrialKind::Bulk { kex, .. } if kex == "curve25519-sha256"))
+        );
+        let mut neg = neg_92();
+        neg.kex.retain(|k| !k.starts_with("curve25519"));
+        let plan = build(
+            &neg,
+            &PlanOptions {
+                kex: Pattern::list("ecdh*"),
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert!(
+            bulk_of(&plan)
+                .iter()
+                .all(|k| matches!(k, TrialKind::Bulk { kex, .. } if kex == "ecdh-sha2-nistp256"))
+        );
+    }
+
+    #[test]
+    fn empty_plans_are_errors() {
+        let o = PlanOptions {
+            no_bulk: true,
+            no_kex: true,
+            ..opts()
+        };
+        assert_eq!(build(&neg_92(), &o), Err(PlanError::Empty));
+        let bulk_only = PlanOptions {
+            no_kex: true,
+            ..opts()
+        };
+        assert_eq!(
+            build(&neg_92(), &bulk_only).unwrap().counts(),
+            (115, 1, 0, 0)
+        );
+    }
+
+    #[test]
+    fn no_macs_leaves_only_aead() {
+        let mut neg = neg_92();
+        neg.macs.clear();
+        let plan = build(
+            &neg,
+            &PlanOptions {
+                no_kex: true,
+                ..opts()
+            },
+        )
+        .unwrap();
+        assert_eq!(plan.counts(), (3, 1, 0, 0));
+        assert!(
+            plan.skipped
+                .iter()
+                .any(|s| s.name == "aes128-ctr" && s.reason.contains("needs a MAC"))
+        );
+        let _ = strings(&[]);
+    }
+
+    #[test]
+    fn round_order_is_a_deterministic_permutation_per_round() {
+        let plan = build(&neg_92(), &opts()).unwrap();
+        let a = round_order(&plan, 0, 42);
+        assert_eq!(a, round_order(&plan, 0, 42));
+        assert_ne!(a, round_order(&plan, 1, 42));
+        assert_ne!(a, round_order(&plan, 0, 43));
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..plan.trials.len()).collect::<Vec<_>>());
+        assert_ne!(a, sorted, "shuffled");
+    }
+
+    #[test]
+    fn plan_snapshot_openssh_92() {
+        let plan = build(&neg_92(), &opts()).unwrap();
+        insta::assert_snapshot!("plan_default_openssh_92", render(&plan));
+    }
+
+    #[test]
+    fn trial_json_shape() {
+        let t = Trial::new(TrialKind::Bulk {
+            cipher: "aes128-ctr".into(),
+            mac: Some("hmac-sha1".into()),
+            kex: "curve25519-sha256".into(),
+            direction: Direction::Down,
+        });
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"bulk/down/aes128-ctr/hmac-sha1/curve25519-sha256","kind":"bulk","cipher":"aes128-ctr","mac":"hmac-sha1","kex":"curve25519-sha256","direction":"down"}"#
+        );
+        assert_eq!(serde_json::from_str::<Trial>(&json).unwrap(), t);
+    }
 }
