@@ -1,4 +1,82 @@
 //! Everything that touches the machine: the private sshd, the ssh runner (spawn, wait4
-//! rusage, debug-log verification), the KEXINIT probe and `ssh -Q` discovery.
+//! rusage, debug-log verification), the KEXINIT probe, `ssh -Q` discovery, machine facts
+//! and target parsing. Pure logic stays in the crate's other modules.
 //!
 //! OWNER: S2.
+
+pub mod cancel;
+pub mod client;
+pub mod machine;
+pub mod probe;
+pub mod runner;
+pub mod sshd;
+pub mod target;
+
+use std::path::{Path, PathBuf};
+
+/// A failure while talking to the machine; each names the step and, where one exists, the
+/// log file that explains it.
+#[derive(Debug, thiserror::Error)]
+pub enum SysError {
+    #[error("{step}: {source}")]
+    Io {
+        step: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "no sshd found (looked for `/usr/sbin/sshd`, `/usr/local/sbin/sshd` and `sshd` in PATH)\n\
+         hint: install the `openssh-server` package (it is not started by hostkit's use), or \
+         pass `--sshd PATH`, or benchmark a remote host: `hostkit ssh bench user@host`"
+    )]
+    NoSshd,
+    #[error("`{0}` not found\nhint: install the `openssh-client` package or pass `--ssh PATH`")]
+    NoSsh(String),
+    #[error("{step} failed: {message}\nhint: see `{}`", log.display())]
+    Step {
+        step: String,
+        message: String,
+        log: PathBuf,
+    },
+    #[error("{step} failed: {message}")]
+    Plain { step: String, message: String },
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl SysError {
+    pub(crate) fn io(step: impl Into<String>, source: std::io::Error) -> Self {
+        SysError::Io {
+            step: step.into(),
+            source,
+        }
+    }
+    pub(crate) fn plain(step: impl Into<String>, message: impl Into<String>) -> Self {
+        SysError::Plain {
+            step: step.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The first executable named `name` in `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
+}
+
+/// True when `p` is a regular file with an execute bit.
+pub fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Current time as Unix seconds.
+pub fn unix_now_s() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
