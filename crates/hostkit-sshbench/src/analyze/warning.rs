@@ -1,0 +1,185 @@
+//! Measurement warnings: what makes a result less trustworthy, each with the flag that helps.
+//! Checked after the analysis: wide confidence intervals, load above the CPU count, re-keys
+//! inside samples, a fixed cost that dominates samples, outliers, unusable samples.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::metric::FixedCost;
+use super::{BulkResult, KexResult};
+use crate::plan::{Direction, TrialKind};
+use crate::record::{Log, Sample};
+
+/// Relative CI half-width above which a result is flagged (the stopping target is 3 %).
+pub const HIGH_VARIANCE_REL: f64 = 0.10;
+/// Fixed cost fraction of the median bulk sample wall time above which samples are too short.
+pub const FIXED_COST_FRACTION: f64 = 0.20;
+
+/// A warning about the measurement, naming the flag that helps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Warning {
+    HighVariance {
+        trial: String,
+        rel_half_width: f64,
+    },
+    LoadAboveCores {
+        max_load1: f64,
+        cpus: usize,
+    },
+    Rekey {
+        trial: String,
+        rekeys: u32,
+    },
+    FixedCostLarge {
+        direction: Direction,
+        fraction: f64,
+    },
+    Outliers {
+        trial: String,
+        count: usize,
+    },
+    /// Bulk samples not longer than the fixed cost (no rate); they are left out.
+    DroppedSamples {
+        trial: String,
+        count: usize,
+    },
+    /// Bulk samples in a direction without a zero-byte baseline: fixed cost not removed.
+    NoBaseline {
+        direction: Direction,
+    },
+}
+
+impl Warning {
+    /// One line for humans, with the flag that helps.
+    pub fn message(&self) -> String {
+        match self {
+            Warning::HighVariance {
+                trial,
+                rel_half_width,
+            } => format!(
+                "`{trial}`: 95% CI is ±{:.1}% of the median; raise `--max-runs` or `--sample-time` for a tighter one",
+                rel_half_width * 100.0
+            ),
+            Warning::LoadAboveCores { max_load1, cpus } => format!(
+                "load average reached {max_load1:.1} on {cpus} CPUs: wall-clock rates are depressed and noisy; compare CPU s/GiB, or rerun on an idle machine"
+            ),
+            Warning::Rekey { trial, rekeys } => format!(
+                "`{trial}`: {rekeys} re-key(s) inside a sample (64-bit block ciphers re-key every 1 GiB); the rate includes them, lower `--sample-time` to avoid"
+            ),
+            Warning::FixedCostLarge {
+                direction,
+                fraction,
+            } => format!(
+                "{direction}: the fixed per-connection cost is {:.0}% of a bulk sample, so rates rest on a small difference; raise `--sample-time`",
+                fraction * 100.0
+            ),
+            Warning::Outliers { trial, count } => format!(
+                "`{trial}`: {count} outlier sample(s) (modified Z-score > 3.5), probably background load; the median is robust to them"
+            ),
+            Warning::DroppedSamples { trial, count } => format!(
+                "`{trial}`: {count} sample(s) no longer than the fixed connection cost were left out; raise `--sample-time`"
+            ),
+            Warning::NoBaseline { direction } => format!(
+                "{direction}: no zero-byte baseline was measured, so connection setup is counted as transfer time; rerun without filtering out the baseline"
+            ),
+        }
+    }
+}
+
+/// All warnings for an analysis, in a stable order.
+pub(super) fn collect(
+    log: &Log,
+    bulk: &[BulkResult],
+    kex: &[KexResult],
+    fixed: &BTreeMap<Direction, FixedCost>,
+    samples: &HashMap<&str, Vec<&Sample>>,
+    dropped: &[(String, usize)],
+) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let max_load1 = log
+        .samples
+        .iter()
+        .map(|s| s.load1)
+        .fold(f64::NEG_INFINITY, f64::max);
+    if log.header.cpus > 0 && max_load1 > log.header.cpus as f64 {
+        out.push(Warning::LoadAboveCores {
+            max_load1,
+            cpus: log.header.cpus,
+        });
+    }
+    fixed_cost_warnings(log, fixed, samples, &mut out);
+    for b in bulk {
+        trial_warnings(&b.trial, &b.mbps, &mut out);
+        if b.rekeys > 0 {
+            out.push(Warning::Rekey {
+                trial: b.trial.clone(),
+                rekeys: b.rekeys,
+            });
+        }
+    }
+    for k in kex {
+        for (prefix, s) in [("kex", &k.kex_only_ms), ("connect", &k.connect_ms)] {
+            if let Some(s) = s {
+                trial_warnings(&format!("{prefix}/{}", k.kex), s, &mut out);
+            }
+        }
+    }
+    out.extend(
+        dropped
+            .iter()
+            .map(|(trial, count)| Warning::DroppedSamples {
+                trial: trial.clone(),
+                count: *count,
+            }),
+    );
+    out
+}
+
+fn trial_warnings(trial: &str, s: &hostkit_stats::Summary, out: &mut Vec<Warning>) {
+    let rel = s.rel_half_width();
+    if s.n >= 2 && rel > HIGH_VARIANCE_REL {
+        out.push(Warning::HighVariance {
+            trial: trial.to_owned(),
+            rel_half_width: rel,
+        });
+    }
+    if !s.outliers.is_empty() {
+        out.push(Warning::Outliers {
+            trial: trial.to_owned(),
+            count: s.outliers.len(),
+        });
+    }
+}
+
+fn fixed_cost_warnings(
+    log: &Log,
+    fixed: &BTreeMap<Direction, FixedCost>,
+    samples: &HashMap<&str, Vec<&Sample>>,
+    out: &mut Vec<Warning>,
+) {
+    let mut walls: BTreeMap<Direction, Vec<f64>> = BTreeMap::new();
+    for t in &log.header.trials {
+        if let TrialKind::Bulk { direction, .. } = &t.kind {
+            let ws = samples
+                .get(t.id.as_str())
+                .into_iter()
+                .flatten()
+                .map(|s| s.wall_s);
+            walls.entry(*direction).or_default().extend(ws);
+        }
+    }
+    for (direction, ws) in walls.into_iter().filter(|(_, w)| !w.is_empty()) {
+        match (fixed.get(&direction), hostkit_stats::median(&ws)) {
+            (None, _) => out.push(Warning::NoBaseline { direction }),
+            (Some(f), Some(m)) if m > 0.0 && f.wall_s / m > FIXED_COST_FRACTION => {
+                out.push(Warning::FixedCostLarge {
+                    direction,
+                    fraction: f.wall_s / m,
+                });
+            }
+            _ => {}
+        }
+    }
+}
