@@ -13,6 +13,9 @@ use crate::record::{Log, Sample};
 
 /// Relative CI half-width above which a result is flagged (the stopping target is 3 %).
 pub const HIGH_VARIANCE_REL: f64 = 0.10;
+/// Outliers are reported only when the samples' range exceeds this fraction of the median:
+/// with few samples the MAD can be tiny and flag differences of a fraction of a percent.
+pub const OUTLIER_MIN_SPREAD: f64 = 0.05;
 /// Fixed cost fraction of the median bulk sample wall time above which samples are too short.
 pub const FIXED_COST_FRACTION: f64 = 0.20;
 
@@ -145,7 +148,7 @@ fn trial_warnings(trial: &str, s: &hostkit_stats::Summary, out: &mut Vec<Warning
             rel_half_width: rel,
         });
     }
-    if !s.outliers.is_empty() {
+    if !s.outliers.is_empty() && s.max - s.min > OUTLIER_MIN_SPREAD * s.median.abs() {
         out.push(Warning::Outliers {
             trial: trial.to_owned(),
             count: s.outliers.len(),
