@@ -3,8 +3,6 @@
 //! through a `TrialRunner`; only `sys/` touches processes, sockets and files.
 
 pub mod algos;
-#[cfg(test)]
-mod fixtures;
 pub mod analyze;
 pub mod kexinit;
 pub mod plan;
@@ -13,3 +11,6 @@ pub mod record;
 pub mod report;
 pub mod session;
 pub mod sys;
+
+#[cfg(test)]
+mod fixtures;
