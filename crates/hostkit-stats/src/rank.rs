@@ -84,4 +84,18 @@ mod tests {
         let b = ["a", "b", "c"];
         assert_eq!(kendall_tau(&a, &b), Some(1.0));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn tau_is_bounded_and_symmetric(seed in 0u64..500, n in 2usize..12) {
+            let names: Vec<String> = (0..n).map(|i| format!("t{i}")).collect();
+            let mut shuffled = names.clone();
+            crate::Rng::new(seed).shuffle(&mut shuffled);
+            let a: Vec<&str> = names.iter().map(String::as_str).collect();
+            let b: Vec<&str> = shuffled.iter().map(String::as_str).collect();
+            let t = kendall_tau(&a, &b).unwrap();
+            proptest::prop_assert!((-1.0..=1.0).contains(&t));
+            proptest::prop_assert_eq!(Some(t), kendall_tau(&b, &a));
+        }
+    }
 }

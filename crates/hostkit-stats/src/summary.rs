@@ -288,4 +288,26 @@ mod tests {
         assert_eq!(seed_from_str("a"), 0xaf63_dc4c_8601_ec8c);
         assert_ne!(seed_from_str("bulk/up/x"), seed_from_str("bulk/down/x"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn summary_invariants(xs in proptest::collection::vec(-1e6f64..1e6, 1..40), seed in 0u64..1000) {
+            let s = summarize(&xs, seed).unwrap();
+            proptest::prop_assert_eq!(s.n, xs.len());
+            proptest::prop_assert!(s.min <= s.median && s.median <= s.max);
+            let eps = 1e-9 * s.max.abs().max(s.min.abs()).max(1.0);
+            proptest::prop_assert!(s.min - eps <= s.mean && s.mean <= s.max + eps);
+            proptest::prop_assert!(s.ci_low <= s.median && s.median <= s.ci_high);
+            proptest::prop_assert!(s.ci_low >= s.min && s.ci_high <= s.max);
+            proptest::prop_assert!(s.stddev >= 0.0 && s.mad >= 0.0);
+            proptest::prop_assert!(s.outliers.iter().all(|&i| i < xs.len()));
+        }
+
+        #[test]
+        fn median_is_order_independent(mut xs in proptest::collection::vec(-1e3f64..1e3, 1..30), seed in 0u64..100) {
+            let m = median(&xs);
+            Rng::new(seed).shuffle(&mut xs);
+            proptest::prop_assert_eq!(median(&xs), m);
+        }
+    }
 }
