@@ -133,12 +133,46 @@ pub enum LogError {
 }
 
 /// Serialises one record as a single line with a trailing `\n`.
+///
+/// Non-finite numbers (which JSON cannot hold and would make the line unreadable) are written
+/// as 0, or as `null` where the field is optional, so one bad measurement never poisons a log.
 pub fn to_line(record: &Record) -> String {
-    // Serialising these plain structs cannot fail (string keys, no maps with non-string keys);
-    // non-finite floats become `null` and are rejected on read with a line number.
-    let mut line = serde_json::to_string(record).expect("records serialise to JSON");
+    let clean = sanitized(record);
+    // Serialising these plain structs cannot fail (string keys only, finite numbers).
+    let mut line = serde_json::to_string(&clean).expect("records serialise to JSON");
     line.push('\n');
     line
+}
+
+fn finite(v: f64) -> f64 {
+    if v.is_finite() { v } else { 0.0 }
+}
+
+fn finite_opt(v: Option<f64>) -> Option<f64> {
+    v.filter(|x| x.is_finite())
+}
+
+fn sanitized(record: &Record) -> Record {
+    let mut r = record.clone();
+    match &mut r {
+        Record::Header(h) => h.started_unix = finite(h.started_unix),
+        Record::Sample(s) => {
+            for v in [
+                &mut s.wall_s,
+                &mut s.client_user_s,
+                &mut s.client_sys_s,
+                &mut s.load1,
+                &mut s.unix_time,
+            ] {
+                *v = finite(*v);
+            }
+            s.server_user_s = finite_opt(s.server_user_s);
+            s.server_sys_s = finite_opt(s.server_sys_s);
+        }
+        Record::End(e) => e.unix_time = finite(e.unix_time),
+        Record::Unsupported(_) => {}
+    }
+    r
 }
 
 /// Parses a whole log.
@@ -279,6 +313,17 @@ mod tests {
         assert!(!log.torn_tail);
         assert_eq!(sample("a", 1.0).server_cpu_s(), None);
         assert!((sample("a", 1.0).client_cpu_s() - 0.15).abs() < 1e-12);
+    }
+
+    #[test]
+    fn non_finite_numbers_never_make_a_line_unreadable() {
+        let mut bad = sample("baseline/up", f64::NAN);
+        bad.load1 = f64::INFINITY;
+        bad.server_user_s = Some(f64::NAN);
+        let text = log_text(&[Record::Header(header()), Record::Sample(bad)]);
+        let log = parse_log(&text).unwrap();
+        let s = &log.samples[0];
+        assert_eq!((s.wall_s, s.load1, s.server_user_s), (0.0, 0.0, None));
     }
 
     #[test]

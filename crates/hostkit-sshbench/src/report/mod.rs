@@ -49,6 +49,13 @@ pub(crate) fn bulk_by_direction(analysis: &Analysis) -> Vec<(Direction, Vec<&Bul
     out
 }
 
+/// Kendall's tau-b between two analyses' bulk rankings over the trials both measured
+/// (1 = same order); `None` with fewer than 2 common trials. Two runs agreeing at >= 0.9 is
+/// the reproducibility target.
+pub fn rank_agreement(a: &Analysis, b: &Analysis) -> Option<f64> {
+    hostkit_stats::kendall_tau(&a.ranking(), &b.ranking())
+}
+
 /// Rank with ties for rows sorted best first: a row shares the rank of the current group's
 /// leader while its 95 % CI overlaps the leader's; otherwise it opens the next rank.
 pub(crate) fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
@@ -133,6 +140,18 @@ mod tests {
         // 3des is alone at the bottom.
         assert_eq!(ranks.last(), ranks.iter().max());
         assert!(ranks[ranks.len() - 1] > ranks[ranks.len() - 2]);
+    }
+
+    #[test]
+    fn rank_agreement_of_two_runs() {
+        let a = analysis();
+        assert_eq!(rank_agreement(&a, &a), Some(1.0));
+        let mut b = a.clone();
+        b.bulk.swap(2, 3);
+        let tau = rank_agreement(&a, &b).unwrap();
+        assert!(tau < 1.0 && tau > 0.9, "{tau}");
+        b.bulk.reverse();
+        assert!(rank_agreement(&a, &b).unwrap() < 0.0);
     }
 
     #[test]
