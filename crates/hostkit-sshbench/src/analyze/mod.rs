@@ -381,6 +381,42 @@ mod tests {
     }
 
     #[test]
+    fn uncertain_fixed_cost_is_flagged() {
+        let mut log = synthetic_log();
+        let walls = [0.05, 0.45, 0.25, 0.5, 0.1];
+        for (s, w) in log
+            .samples
+            .iter_mut()
+            .filter(|s| s.trial == "baseline/up")
+            .zip(walls)
+        {
+            s.wall_s = w;
+        }
+        let a = analyze(&log);
+        let w = a
+            .warnings
+            .iter()
+            .find_map(|w| match w {
+                Warning::FixedCostLarge {
+                    direction,
+                    fraction,
+                } => Some((*direction, *fraction)),
+                _ => None,
+            })
+            .expect("fixed-cost warning");
+        assert_eq!(w.0, Direction::Up);
+        assert!(w.1 > 0.05 && w.1 < 0.5, "{}", w.1);
+        assert!(
+            Warning::FixedCostLarge {
+                direction: w.0,
+                fraction: w.1
+            }
+            .message()
+            .contains("`--sample-time`")
+        );
+    }
+
+    #[test]
     fn empty_log_gives_empty_analysis() {
         let mut log = synthetic_log();
         log.samples.clear();

@@ -16,8 +16,9 @@ pub const HIGH_VARIANCE_REL: f64 = 0.10;
 /// Outliers are reported only when the samples' range exceeds this fraction of the median:
 /// with few samples the MAD can be tiny and flag differences of a fraction of a percent.
 pub const OUTLIER_MIN_SPREAD: f64 = 0.05;
-/// Fixed cost fraction of the median bulk sample wall time above which samples are too short.
-pub const FIXED_COST_FRACTION: f64 = 0.20;
+/// Uncertainty of the fixed cost (its 95 % CI half-width) relative to the median transfer time
+/// of a bulk sample above which rates rest on too small a difference.
+pub const FIXED_COST_FRACTION: f64 = 0.05;
 
 /// A warning about the measurement, naming the flag that helps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +76,7 @@ impl Warning {
                 direction,
                 fraction,
             } => format!(
-                "{direction}: the fixed per-connection cost is {:.0}% of a bulk sample, so rates rest on a small difference; raise `--sample-time`",
+                "{direction}: the fixed per-connection cost is known to ±{:.0}% of a bulk sample's transfer time, so every rate carries that error; raise `--sample-time`",
                 fraction * 100.0
             ),
             Warning::Outliers { trial, count } => format!(
@@ -163,26 +164,39 @@ fn fixed_cost_warnings(
     out: &mut Vec<Warning>,
 ) {
     let mut walls: BTreeMap<Direction, Vec<f64>> = BTreeMap::new();
+    let mut baseline: BTreeMap<Direction, Vec<f64>> = BTreeMap::new();
     for t in &log.header.trials {
-        if let TrialKind::Bulk { direction, .. } = &t.kind {
-            let ws = samples
-                .get(t.id.as_str())
-                .into_iter()
-                .flatten()
-                .map(|s| s.wall_s);
-            walls.entry(*direction).or_default().extend(ws);
+        let ws = samples
+            .get(t.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|s| s.wall_s);
+        match &t.kind {
+            TrialKind::Bulk { direction, .. } => walls.entry(*direction).or_default().extend(ws),
+            TrialKind::Baseline { direction } => baseline.entry(*direction).or_default().extend(ws),
+            _ => {}
         }
     }
     for (direction, ws) in walls.into_iter().filter(|(_, w)| !w.is_empty()) {
-        match (fixed.get(&direction), hostkit_stats::median(&ws)) {
-            (None, _) => out.push(Warning::NoBaseline { direction }),
-            (Some(f), Some(m)) if m > 0.0 && f.wall_s / m > FIXED_COST_FRACTION => {
-                out.push(Warning::FixedCostLarge {
-                    direction,
-                    fraction: f.wall_s / m,
-                });
-            }
-            _ => {}
+        let Some(f) = fixed.get(&direction) else {
+            out.push(Warning::NoBaseline { direction });
+            continue;
+        };
+        let base = baseline.get(&direction).map_or(&[][..], Vec::as_slice);
+        let seed = hostkit_stats::seed_from_str(direction.label());
+        let (Some(b), Some(m)) = (
+            hostkit_stats::summarize(base, seed),
+            hostkit_stats::median(&ws),
+        ) else {
+            continue;
+        };
+        let transfer = m - f.wall_s;
+        let half = (b.ci_high - b.ci_low) / 2.0;
+        if transfer > 0.0 && half / transfer > FIXED_COST_FRACTION {
+            out.push(Warning::FixedCostLarge {
+                direction,
+                fraction: half / transfer,
+            });
         }
     }
 }
