@@ -13,6 +13,9 @@ use crate::record::{Log, Sample};
 
 /// Relative CI half-width above which a result is flagged (the stopping target is 3 %).
 pub const HIGH_VARIANCE_REL: f64 = 0.10;
+/// Variance and outlier warnings cover only the best this-many rows of each group (bulk per
+/// direction, kex-only, connect): trials that cannot reach the top stop sampling early by design.
+pub const WARN_TOP_ROWS: usize = 10;
 /// Outliers are reported only when the samples' range exceeds this fraction of the median:
 /// with few samples the MAD can be tiny and flag differences of a fraction of a percent.
 pub const OUTLIER_MIN_SPREAD: f64 = 0.05;
@@ -114,8 +117,12 @@ pub(super) fn collect(
         });
     }
     fixed_cost_warnings(log, fixed, samples, &mut out);
+    for d in [Direction::Up, Direction::Down] {
+        for b in bulk.iter().filter(|b| b.direction == d).take(WARN_TOP_ROWS) {
+            trial_warnings(&b.trial, &b.mbps, &mut out);
+        }
+    }
     for b in bulk {
-        trial_warnings(&b.trial, &b.mbps, &mut out);
         if b.rekeys > 0 {
             out.push(Warning::Rekey {
                 trial: b.trial.clone(),
@@ -123,11 +130,19 @@ pub(super) fn collect(
             });
         }
     }
-    for k in kex {
-        for (prefix, s) in [("kex", &k.kex_only_ms), ("connect", &k.connect_ms)] {
-            if let Some(s) = s {
-                trial_warnings(&format!("{prefix}/{}", k.kex), s, &mut out);
-            }
+    for k in kex.iter().take(WARN_TOP_ROWS) {
+        if let Some(s) = &k.kex_only_ms {
+            trial_warnings(&format!("kex/{}", k.kex), s, &mut out);
+        }
+    }
+    let mut by_connect: Vec<&KexResult> = kex.iter().filter(|k| k.connect_ms.is_some()).collect();
+    by_connect.sort_by(|a, b| {
+        let m = |k: &KexResult| k.connect_ms.as_ref().map_or(f64::INFINITY, |s| s.median);
+        m(a).total_cmp(&m(b))
+    });
+    for k in by_connect.into_iter().take(WARN_TOP_ROWS) {
+        if let Some(s) = &k.connect_ms {
+            trial_warnings(&format!("connect/{}", k.kex), s, &mut out);
         }
     }
     out.extend(
@@ -198,5 +213,31 @@ fn fixed_cost_warnings(
                 fraction: half / transfer,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::synthetic_log;
+
+    #[test]
+    fn variance_warnings_only_for_the_top_rows() {
+        let log = synthetic_log();
+        let a = crate::analyze::analyze(&log);
+        let mut noisy = a.bulk[0].clone();
+        noisy.mbps.ci_low = noisy.mbps.median * 0.7;
+        let bulk: Vec<BulkResult> = (0..WARN_TOP_ROWS + 3)
+            .map(|i| BulkResult {
+                trial: format!("bulk/up/c{i}/m/k"),
+                ..noisy.clone()
+            })
+            .collect();
+        let w = collect(&log, &bulk, &[], &BTreeMap::new(), &HashMap::new(), &[]);
+        let flagged = w
+            .iter()
+            .filter(|w| matches!(w, Warning::HighVariance { .. }))
+            .count();
+        assert_eq!(flagged, WARN_TOP_ROWS);
     }
 }
