@@ -20,7 +20,9 @@ mod stop;
 mod warning;
 
 pub use stop::{StopRule, needs_more};
-pub use warning::Warning;
+pub use warning::{
+    FIXED_COST_FRACTION, HIGH_VARIANCE_REL, OUTLIER_MIN_SPREAD, WARN_TOP_ROWS, Warning,
+};
 
 /// Result of one bulk trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -186,10 +186,11 @@ pub fn markdown(analysis: &Analysis, top_n: usize) -> String {
         }
         out.push('\n');
     }
-    if !analysis.warnings.is_empty() {
+    let warnings = super::warning_lines(analysis);
+    if !warnings.is_empty() {
         out.push_str("## Warnings\n\n");
-        for w in &analysis.warnings {
-            let _ = writeln!(out, "- {}", w.message());
+        for w in &warnings {
+            let _ = writeln!(out, "- {w}");
         }
         out.push('\n');
     }

@@ -49,6 +49,63 @@ pub(crate) fn bulk_by_direction(analysis: &Analysis) -> Vec<(Direction, Vec<&Bul
     out
 }
 
+/// A trial id made short for humans: `bulk/up/aes128-ctr/hmac-sha1/k` -> `aes128-ctr + hmac-sha1`
+/// (`(down)` appended for downloads), `kex/...` and `connect/...` unchanged.
+pub(crate) fn short_trial(id: &str) -> String {
+    let parts: Vec<&str> = id.split('/').collect();
+    match parts.as_slice() {
+        ["bulk", dir, cipher, mac, _kex] => {
+            let mut s = if *mac == "implicit" {
+                (*cipher).to_owned()
+            } else {
+                format!("{cipher} + {mac}")
+            };
+            if *dir == "down" {
+                s.push_str(" (down)");
+            }
+            s
+        }
+        _ => id.to_owned(),
+    }
+}
+
+/// Warning lines for humans: high-variance warnings are folded into one line when there are
+/// three or more (a loaded machine produces many), the others keep their own line.
+pub(crate) fn warning_lines(analysis: &Analysis) -> Vec<String> {
+    use crate::analyze::Warning;
+    let wide: Vec<String> = analysis
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::HighVariance {
+                trial,
+                rel_half_width,
+            } => Some(format!(
+                "{} ±{:.0}%",
+                short_trial(trial),
+                rel_half_width * 100.0
+            )),
+            _ => None,
+        })
+        .collect();
+    let fold = wide.len() >= 3;
+    let mut out: Vec<String> = analysis
+        .warnings
+        .iter()
+        .filter(|w| !(fold && matches!(w, Warning::HighVariance { .. })))
+        .map(Warning::message)
+        .collect();
+    if fold {
+        out.push(format!(
+            "{} results have a 95% CI wider than ±{:.0}% of the median: {}; raise `--max-runs` or `--sample-time` for tighter ones",
+            wide.len(),
+            crate::analyze::HIGH_VARIANCE_REL * 100.0,
+            wide.join(", ")
+        ));
+    }
+    out
+}
+
 /// Kendall's tau-b between two analyses' bulk rankings over the trials both measured
 /// (1 = same order); `None` with fewer than 2 common trials. Two runs agreeing at >= 0.9 is
 /// the reproducibility target.
@@ -140,6 +197,45 @@ mod tests {
         // 3des is alone at the bottom.
         assert_eq!(ranks.last(), ranks.iter().max());
         assert!(ranks[ranks.len() - 1] > ranks[ranks.len() - 2]);
+    }
+
+    #[test]
+    fn short_trial_names() {
+        assert_eq!(
+            short_trial("bulk/up/aes128-ctr/hmac-sha1/curve25519-sha256"),
+            "aes128-ctr + hmac-sha1"
+        );
+        assert_eq!(
+            short_trial("bulk/down/aes128-gcm@openssh.com/implicit/curve25519-sha256"),
+            "aes128-gcm@openssh.com (down)"
+        );
+        assert_eq!(
+            short_trial("kex/curve25519-sha256"),
+            "kex/curve25519-sha256"
+        );
+    }
+
+    #[test]
+    fn many_high_variance_warnings_fold_into_one_line() {
+        use crate::analyze::Warning;
+        let mut a = analysis();
+        let before = warning_lines(&a).len();
+        for i in 0..4 {
+            a.warnings.push(Warning::HighVariance {
+                trial: format!("bulk/up/c{i}/implicit/k"),
+                rel_half_width: 0.2,
+            });
+        }
+        let lines = warning_lines(&a);
+        // The synthetic log's own chacha20 warning folds in too: 5 in one line.
+        assert_eq!(lines.len(), before);
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .starts_with("5 results have a 95% CI wider")
+        );
+        assert!(lines.last().unwrap().contains("c3 ±20%"));
     }
 
     #[test]

@@ -32,10 +32,11 @@ pub fn text(analysis: &Analysis, top_n: usize) -> String {
         }
         out.push('\n');
     }
-    if !analysis.warnings.is_empty() {
-        let _ = writeln!(out, "Warnings ({}):", analysis.warnings.len());
-        for w in &analysis.warnings {
-            let _ = writeln!(out, "  - {}", w.message());
+    let warnings = super::warning_lines(analysis);
+    if !warnings.is_empty() {
+        let _ = writeln!(out, "Warnings ({}):", warnings.len());
+        for w in &warnings {
+            let _ = writeln!(out, "  - {w}");
         }
         out.push('\n');
     }
