@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::canonical_kex;
+use crate::algos::{Negotiable, canonical_kex};
 use crate::plan::Pattern;
 
 /// How safe an algorithm is considered by the built-in rating database.
@@ -419,6 +419,33 @@ impl Policy {
         }
     }
 
+    /// What `neg` leaves when only algorithms this policy allows are kept (for a plan that
+    /// measures just the policy's candidates). Bulk pairs stay consistent with
+    /// [`Policy::allows_bulk`] because ciphers and MACs are allowed independently.
+    pub fn restrict(&self, neg: &Negotiable) -> Negotiable {
+        let keep = |list: &[String], pats: &[String]| -> Vec<String> {
+            list.iter().filter(|n| allowed(pats, n)).cloned().collect()
+        };
+        Negotiable {
+            ciphers: keep(&neg.ciphers, &self.ciphers),
+            aead: keep(&neg.aead, &self.ciphers),
+            macs: keep(&neg.macs, &self.macs),
+            kex: neg
+                .kex
+                .iter()
+                .filter(|k| self.allows_kex(k))
+                .cloned()
+                .collect(),
+            host_keys: neg.host_keys.clone(),
+            kex_aliases: neg
+                .kex_aliases
+                .iter()
+                .filter(|k| self.allows_kex(k))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// Whether a bulk combination is allowed (`mac` None for AEAD).
     pub fn allows_bulk(&self, cipher: &str, mac: Option<&str>) -> bool {
         allowed(&self.ciphers, cipher) && mac.is_none_or(|m| allowed(&self.macs, m))
@@ -547,6 +574,26 @@ mod tests {
         assert!(c.allows_bulk("aes256-gcm@openssh.com", None));
         assert!(!c.allows_bulk("chacha20-poly1305@openssh.com", None));
         assert!(c.allows_kex("anything"));
+    }
+
+    #[test]
+    fn restricted_plans_match_the_published_counts() {
+        use crate::plan::{PlanOptions, build};
+        let neg = crate::fixtures::neg_92();
+        let count = |name: &str| {
+            let p = Policy::preset(name).unwrap();
+            build(&p.restrict(&neg), &PlanOptions::default())
+                .unwrap()
+                .counts()
+        };
+        // ssh-audit's hardened OpenSSH 9.2 guide: 12 bulk cells and 5 kex.
+        assert_eq!(count("hardened"), (12, 1, 5, 5));
+        // stribika: 21 bulk cells, curve25519 (alias folded) and group-exchange-sha256.
+        assert_eq!(count("stribika"), (21, 1, 2, 2));
+        assert_eq!(count("all"), (115, 1, 12, 12));
+        let r = Policy::preset("hardened").unwrap().restrict(&neg);
+        assert_eq!(r.kex_aliases.len(), 2);
+        assert!(r.aead.iter().all(|a| r.ciphers.contains(a)));
     }
 
     #[test]
