@@ -38,6 +38,11 @@ pub struct BulkResult {
     pub client_cpu_s_per_gib: f64,
     pub server_cpu_s_per_gib: Option<f64>,
     pub rekeys: u32,
+    /// Load-robust rate: what the busier side's CPU cost allows with one core per side,
+    /// 2^30 / max(client, server CPU s/GiB) / 10^6 MB/s (client only when the server's CPU
+    /// is unknown). Ranks stay meaningful when the load average exceeds the CPU count.
+    #[serde(default)]
+    pub cpu_bound_mbps: Option<f64>,
 }
 
 impl BulkResult {
@@ -129,6 +134,10 @@ pub fn analyze(log: &Log) -> Analysis {
             .iter()
             .filter_map(|s| metric::server_cpu_per_gib(s, f))
             .collect();
+        let client_cpu_s_per_gib = hostkit_stats::median(&client).unwrap_or(0.0);
+        let server_cpu_s_per_gib = hostkit_stats::median(&server);
+        let busiest =
+            server_cpu_s_per_gib.map_or(client_cpu_s_per_gib, |s| s.max(client_cpu_s_per_gib));
         bulk.push(BulkResult {
             trial: t.id.clone(),
             cipher: cipher.clone(),
@@ -136,9 +145,10 @@ pub fn analyze(log: &Log) -> Analysis {
             kex: kex.clone(),
             direction: *direction,
             mbps,
-            client_cpu_s_per_gib: hostkit_stats::median(&client).unwrap_or(0.0),
-            server_cpu_s_per_gib: hostkit_stats::median(&server),
+            client_cpu_s_per_gib,
+            server_cpu_s_per_gib,
             rekeys: ss.iter().map(|s| s.rekeys).max().unwrap_or(0),
+            cpu_bound_mbps: (busiest > 0.0).then(|| metric::GIB / busiest / metric::MB),
         });
     }
     bulk.sort_by(|a, b| {
@@ -287,15 +297,22 @@ mod tests {
         assert_eq!(a.bulk[0].cipher, "aes128-gcm@openssh.com");
         assert_eq!(a.bulk[0].label(), "aes128-gcm@openssh.com");
         assert_eq!(a.ranking()[0], a.bulk[0].trial);
-        // Synthetic client CPU = 0.03 + 2 s per 1.1 GB; the 0.03 s baseline is removed.
-        let expect = 2.0 / 1.1e9 * metric::GIB;
+        // Synthetic client CPU = 0.03 s + 0.5 s per second of transfer; the 0.03 s baseline is
+        // removed, so the cost per GiB falls as the rate rises. The server costs 1.5x.
         for b in &a.bulk {
+            let (_, _, rate) = SYNTHETIC_BULK
+                .iter()
+                .find(|(c, m, _)| *c == b.cipher && *m == b.mac.as_deref())
+                .unwrap();
+            let expect = 0.5 * metric::GIB / (rate * 1e6);
             assert!(
                 close(b.client_cpu_s_per_gib, expect, 1e-6),
                 "{}",
                 b.client_cpu_s_per_gib
             );
             assert!(close(b.server_cpu_s_per_gib.unwrap(), expect * 1.5, 1e-6));
+            let bound = metric::GIB / (expect * 1.5) / metric::MB;
+            assert!(close(b.cpu_bound_mbps.unwrap(), bound, 1e-6));
         }
     }
 

@@ -30,7 +30,7 @@ fn opt(v: Option<f64>) -> String {
 /// `ci_low`, `ci_high` are (`MB/s` or `ms`); CPU is s/GiB for bulk and ms for handshakes.
 pub fn csv(analysis: &Analysis) -> String {
     let mut out = String::from(
-        "kind,direction,cipher,mac,kex,n,median,ci_low,ci_high,unit,client_cpu,server_cpu,cpu_unit,rekeys\n",
+        "kind,direction,cipher,mac,kex,n,median,ci_low,ci_high,unit,client_cpu,server_cpu,cpu_unit,rekeys,cpu_bound_mbps\n",
     );
     for b in &analysis.bulk {
         let cells = [
@@ -48,6 +48,7 @@ pub fn csv(analysis: &Analysis) -> String {
             opt(b.server_cpu_s_per_gib),
             "s/GiB".to_owned(),
             b.rekeys.to_string(),
+            opt(b.cpu_bound_mbps),
         ];
         let _ = writeln!(out, "{}", cells.join(","));
     }
@@ -68,6 +69,7 @@ pub fn csv(analysis: &Analysis) -> String {
                 opt(k.client_cpu_ms),
                 opt(k.server_cpu_ms),
                 "ms".to_owned(),
+                String::new(),
                 String::new(),
             ];
             let _ = writeln!(out, "{}", cells.join(","));

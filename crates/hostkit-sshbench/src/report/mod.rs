@@ -49,6 +49,14 @@ pub(crate) fn bulk_by_direction(analysis: &Analysis) -> Vec<(Direction, Vec<&Bul
     out
 }
 
+/// Whether the load average exceeded the CPU count during the run.
+pub(crate) fn load_above_cores(analysis: &Analysis) -> bool {
+    analysis
+        .warnings
+        .iter()
+        .any(|w| matches!(w, crate::analyze::Warning::LoadAboveCores { .. }))
+}
+
 /// A trial id made short for humans: `bulk/up/aes128-ctr/hmac-sha1/k` -> `aes128-ctr + hmac-sha1`
 /// (`(down)` appended for downloads), `kex/...` and `connect/...` unchanged.
 pub(crate) fn short_trial(id: &str) -> String {
