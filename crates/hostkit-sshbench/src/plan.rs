@@ -282,6 +282,14 @@ fn identity(name: &str) -> &str {
 /// Default kex for bulk trials.
 const DEFAULT_BULK_KEX: &str = "curve25519-sha256";
 
+/// The default bulk kex if `list` has it, else its first entry.
+fn preferred_kex(list: &[String]) -> Option<&str> {
+    list.iter()
+        .find(|k| *k == DEFAULT_BULK_KEX)
+        .or(list.first())
+        .map(String::as_str)
+}
+
 fn pick_bulk_kex(
     neg: &Negotiable,
     kex: &[String],
@@ -299,11 +307,9 @@ fn pick_bulk_kex(
             })
         };
     }
-    let pick = if neg.kex.iter().any(|k| k == DEFAULT_BULK_KEX) {
-        Some(DEFAULT_BULK_KEX)
-    } else {
-        kex.first().or(neg.kex.first()).map(String::as_str)
-    };
+    // Prefer the default inside the user's kex filter, then anything the filter kept, then the
+    // default or anything negotiable (the filter may also be empty of kex under `--no-kex`).
+    let pick = preferred_kex(kex).or_else(|| preferred_kex(&neg.kex));
     pick.map(str::to_owned).ok_or_else(|| PlanError::NoMatch {
         what: "kex",
         pattern: "*".to_owned(),
@@ -319,8 +325,12 @@ pub fn build(neg: &Negotiable, opts: &PlanOptions) -> Result<Plan, PlanError> {
     let directions = if opts.directions.is_empty() {
         vec![Direction::Up]
     } else {
-        let mut d = opts.directions.clone();
-        d.dedup();
+        let mut d: Vec<Direction> = Vec::new();
+        for x in &opts.directions {
+            if !d.contains(x) {
+                d.push(*x);
+            }
+        }
         d
     };
     let mut trials = Vec::new();
@@ -729,6 +739,22 @@ mod tests {
                 .iter()
                 .all(|k| matches!(k, TrialKind::Bulk { kex, .. } if kex == "ecdh-sha2-nistp256"))
         );
+    }
+
+    #[test]
+    fn bulk_kex_follows_the_kex_filter_and_directions_dedup() {
+        let o = PlanOptions {
+            kex: Pattern::list("ecdh*"),
+            directions: vec![Direction::Up, Direction::Down, Direction::Up],
+            ..opts()
+        };
+        let plan = build(&neg_92(), &o).unwrap();
+        assert!(
+            bulk_of(&plan)
+                .iter()
+                .all(|k| matches!(k, TrialKind::Bulk { kex, .. } if kex == "ecdh-sha2-nistp256"))
+        );
+        assert_eq!(plan.counts(), (230, 2, 3, 3));
     }
 
     #[test]
