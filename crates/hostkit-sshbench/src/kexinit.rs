@@ -236,48 +236,22 @@ fn parse_payload(payload: &[u8]) -> Result<KexInit, KexinitError> {
     }
     let mut cookie = [0u8; 16];
     cookie.copy_from_slice(r.take(16, "cookie")?);
-    let mut lists: [Vec<String>; 10] = Default::default();
-    for (slot, field) in lists.iter_mut().zip(FIELDS) {
+    let mut k = KexInit {
+        cookie,
+        ..KexInit::default()
+    };
+    for (slot, field) in k.lists_mut().into_iter().zip(FIELDS) {
         *slot = r.name_list(field)?;
     }
-    let first_kex_follows = r.take(1, "first_kex_packet_follows")?[0] != 0;
+    k.first_kex_follows = r.take(1, "first_kex_packet_follows")?[0] != 0;
     r.u32("reserved")?;
-    let [
-        kex,
-        host_key,
-        enc_c2s,
-        enc_s2c,
-        mac_c2s,
-        mac_s2c,
-        comp_c2s,
-        comp_s2c,
-        lang_c2s,
-        lang_s2c,
-    ] = lists;
-    Ok(KexInit {
-        cookie,
-        kex,
-        host_key,
-        enc_c2s,
-        enc_s2c,
-        mac_c2s,
-        mac_s2c,
-        comp_c2s,
-        comp_s2c,
-        lang_c2s,
-        lang_s2c,
-        first_kex_follows,
-    })
+    Ok(k)
 }
 
 impl KexInit {
-    /// Encodes this KEXINIT as a cleartext binary packet (RFC 4253 §6) with `padding_len`
-    /// zero padding bytes (4..=255; the block alignment is not enforced). For tests, fuzz
-    /// seeds and fake servers.
-    pub fn encode_packet(&self, padding_len: u8) -> Vec<u8> {
-        let mut payload = vec![SSH_MSG_KEXINIT];
-        payload.extend_from_slice(&self.cookie);
-        for list in [
+    /// The ten name-lists in wire order (RFC 4253 §7.1).
+    pub fn lists(&self) -> [&Vec<String>; 10] {
+        [
             &self.kex,
             &self.host_key,
             &self.enc_c2s,
@@ -288,7 +262,31 @@ impl KexInit {
             &self.comp_s2c,
             &self.lang_c2s,
             &self.lang_s2c,
-        ] {
+        ]
+    }
+
+    fn lists_mut(&mut self) -> [&mut Vec<String>; 10] {
+        [
+            &mut self.kex,
+            &mut self.host_key,
+            &mut self.enc_c2s,
+            &mut self.enc_s2c,
+            &mut self.mac_c2s,
+            &mut self.mac_s2c,
+            &mut self.comp_c2s,
+            &mut self.comp_s2c,
+            &mut self.lang_c2s,
+            &mut self.lang_s2c,
+        ]
+    }
+
+    /// Encodes this KEXINIT as a cleartext binary packet (RFC 4253 §6) with `padding_len`
+    /// zero padding bytes (4..=255; the block alignment is not enforced). For tests, fuzz
+    /// seeds and fake servers.
+    pub fn encode_packet(&self, padding_len: u8) -> Vec<u8> {
+        let mut payload = vec![SSH_MSG_KEXINIT];
+        payload.extend_from_slice(&self.cookie);
+        for list in self.lists() {
             let joined = list.join(",");
             payload.extend_from_slice(&(joined.len() as u32).to_be_bytes());
             payload.extend_from_slice(joined.as_bytes());
@@ -310,19 +308,13 @@ pub fn to_offer(hello: &ServerHello) -> crate::algos::ServerOffer {
     let k = &hello.kexinit;
     let real =
         |v: &[String]| -> Vec<String> { v.iter().filter(|n| !is_pseudo(n)).cloned().collect() };
-    let pseudo = [
-        &k.kex,
-        &k.host_key,
-        &k.enc_c2s,
-        &k.enc_s2c,
-        &k.mac_c2s,
-        &k.mac_s2c,
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|n| is_pseudo(n))
-    .cloned()
-    .collect();
+    let pseudo = k.lists()[..6]
+        .iter()
+        .copied()
+        .flatten()
+        .filter(|n| is_pseudo(n))
+        .cloned()
+        .collect();
     crate::algos::ServerOffer {
         version: hello.version.clone(),
         kex: real(&k.kex),

@@ -70,7 +70,7 @@ impl Warning {
                 rel_half_width * 100.0
             ),
             Warning::LoadAboveCores { max_load1, cpus } => format!(
-                "load average reached {max_load1:.1} on {cpus} CPUs: wall-clock rates are depressed and noisy; compare CPU s/GiB, or rerun on an idle machine"
+                "load average reached {max_load1:.1} on {cpus} CPUs: wall-clock rates are depressed and noisy; compare CPU s/GiB (the CPU-BOUND column), or rerun on an idle machine"
             ),
             Warning::Rekey { trial, rekeys } => format!(
                 "`{trial}`: {rekeys} re-key(s) inside a sample (64-bit block ciphers re-key every 1 GiB); the rate includes them, lower `--sample-time` to avoid"
@@ -89,7 +89,7 @@ impl Warning {
                 "`{trial}`: {count} sample(s) no longer than the fixed connection cost were left out; raise `--sample-time`"
             ),
             Warning::NoBaseline { direction } => format!(
-                "{direction}: no zero-byte baseline was measured, so connection setup is counted as transfer time; rerun without filtering out the baseline"
+                "{direction}: no zero-byte baseline sample was recorded, so connection setup counts as transfer time and rates read low; rerun (or `--resume`) to measure it"
             ),
         }
     }
