@@ -58,9 +58,10 @@ pub enum KexinitError {
 pub const MAX_LINE_BYTES: usize = 255;
 /// Banner lines accepted before the identification line (OpenSSH's client allows 1024).
 pub const MAX_BANNER_LINES: usize = 1024;
-/// Packet length bounds: the smallest legal packet, and RFC 4253 §6.1's 35000-byte minimum
-/// maximum (a KEXINIT is about 1.5 KiB in practice).
+/// Smallest packet length accepted (a real KEXINIT needs at least 62 payload bytes).
 pub const MIN_PACKET_LEN: u32 = 16;
+/// Largest packet length accepted: RFC 4253 §6.1's 35000 bytes every implementation must
+/// handle (an OpenSSH KEXINIT is about 1.5 KiB).
 pub const MAX_PACKET_LEN: u32 = 35_000;
 /// The most bytes a greeting can need; a caller that has buffered this much and still gets
 /// `Ok(None)` has a bug (the parser errors before that point).

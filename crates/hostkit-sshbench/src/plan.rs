@@ -241,7 +241,9 @@ impl Plan {
 /// Something the plan deliberately leaves out, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
+    /// The algorithm (or `kex x bulk`) left out.
     pub name: String,
+    /// Why, in one line.
     pub reason: String,
 }
 

@@ -124,6 +124,7 @@ impl Log {
     }
 }
 
+/// Why a results log cannot be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     #[error("line {line}: {message}")]
