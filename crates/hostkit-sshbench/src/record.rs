@@ -236,9 +236,17 @@ pub fn parse_log(text: &str) -> Result<Log, LogError> {
 fn line_error(n: usize, line: &str, e: &serde_json::Error) -> LogError {
     let shown: String = line.chars().take(60).collect();
     let more = if line.chars().count() > 60 { "..." } else { "" };
+    // serde_json appends " at line 1 column N" (always line 1 here): keep only the column.
+    let mut what = e.to_string();
+    if let Some(i) = what.rfind(" at line ") {
+        what.truncate(i);
+    }
     LogError::Line {
         line: n,
-        message: format!("not a log record ({e}): `{shown}{more}`"),
+        message: format!(
+            "not a log record ({what} at column {}): `{shown}{more}`\nhint: every line must be one JSON record written by `hostkit ssh bench`; remove or repair this one",
+            e.column()
+        ),
     }
 }
 
@@ -347,7 +355,13 @@ mod tests {
         text.push_str(&to_line(&Record::Sample(sample("baseline/up", 0.3))));
         let err = parse_log(&text).unwrap_err();
         assert!(matches!(err, LogError::Line { line: 2, .. }), "{err}");
-        assert!(err.to_string().starts_with("line 2: "));
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("line 2: not a log record (EOF while parsing"),
+            "{msg}"
+        );
+        assert!(!msg.contains("line 1"), "{msg}");
+        assert!(msg.contains("\nhint: "), "{msg}");
     }
 
     #[test]
