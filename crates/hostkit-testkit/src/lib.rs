@@ -2,3 +2,4 @@
 //! Every harness starts its component itself and stops it by PID in `Drop`.
 
 pub mod cli;
+pub mod sshd;

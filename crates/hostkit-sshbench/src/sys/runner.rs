@@ -115,7 +115,7 @@ pub fn remote_command(dir: Direction, bytes: u64) -> String {
         Direction::Down => format!("head -c {bytes} /dev/zero"),
     };
     format!(
-        "{transfer}; s=$?; printf '{STAT_MARKER}' >&2; cat /proc/$PPID/stat >&2 2>/dev/null; exit $s"
+        "{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
     )
 }
 

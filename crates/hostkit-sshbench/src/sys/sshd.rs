@@ -142,9 +142,15 @@ impl PrivateSshd {
                 ));
             }
         }
-        std::fs::copy(
-            self.dir.join("client_ed25519.pub"),
+        // The login shell gets an empty HOME: a user's ~/.bashrc (sourced by bash for ssh
+        // commands on Debian) would otherwise add its start-up time to every connection.
+        let home = self.dir.join("home");
+        std::fs::create_dir(&home).map_err(|e| SysError::io("creating the empty HOME", e))?;
+        let pubkey = std::fs::read_to_string(self.dir.join("client_ed25519.pub"))
+            .map_err(|e| SysError::io("reading the client public key", e))?;
+        std::fs::write(
             self.dir.join("authorized_keys"),
+            format!("environment=\"HOME={}\" {pubkey}", home.display()),
         )
         .map_err(|e| SysError::io("writing authorized_keys", e))?;
         Ok(())
@@ -160,7 +166,7 @@ impl PrivateSshd {
             s.push_str(&format!("HostKey {d}/host_{name}\n"));
         }
         s.push_str(&format!(
-            "AuthorizedKeysFile {d}/authorized_keys\nPidFile none\nAllowUsers {user}\n\
+            "AuthorizedKeysFile {d}/authorized_keys\nPermitUserEnvironment HOME\nPidFile none\nAllowUsers {user}\n\
              PermitRootLogin prohibit-password\nUsePAM no\nStrictModes no\n\
              PubkeyAuthentication yes\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
              HostbasedAuthentication no\nUseDNS no\nPrintMotd no\nPrintLastLog no\n\

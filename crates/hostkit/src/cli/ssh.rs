@@ -26,7 +26,7 @@ pub enum SshCommand {
     ///   hostkit ssh bench --dry-run --matrix full
     ///   hostkit ssh bench --resume hostkit-ssh-bench-20261129-0700-private-sshd.jsonl
     #[command(verbatim_doc_comment)]
-    Bench(BenchArgs),
+    Bench(Box<BenchArgs>),
     /// List what the client and the server offer, side by side, with security ratings.
     ///
     /// The client side comes from `ssh -Q`, the server side from its KEXINIT (one TCP connection,

@@ -2,6 +2,7 @@
 //! components (sshd, chronyd, live /proc) started and stopped by the test itself.
 
 mod cli;
+mod ssh;
 
 /// Path of the hostkit binary under test.
 pub fn bin() -> std::path::PathBuf {

@@ -45,6 +45,7 @@ fn bench(
     cancel: &Arc<Cancel>,
     pol: &hostkit_sshbench::policy::Policy,
 ) -> anyhow::Result<Outcome> {
+    let spinner = crate::output::progress::spinner("connecting and reading the server's KEXINIT");
     let mut prep = prepare(&a.conn, prior.as_ref().map(|l| l.header.target.as_str()))?;
     let (plan, header_base) = match &prior {
         Some(log) => (
@@ -61,6 +62,7 @@ fn bench(
             (plan, Some(d.hello.version))
         }
     };
+    spinner.finish_and_clear();
     if a.dry_run {
         match a.format {
             BenchFormat::Table => crate::output::print_text(&plan::render(&plan))?,

@@ -27,7 +27,7 @@ pub const PRIVATE: &str = "private-sshd";
 
 pub fn run(cmd: SshCommand) -> anyhow::Result<Outcome> {
     match cmd {
-        SshCommand::Bench(a) => bench::run(a),
+        SshCommand::Bench(a) => bench::run(*a),
         SshCommand::Algos(a) => algos::run(a),
         SshCommand::Report(a) => report::run(a),
     }
