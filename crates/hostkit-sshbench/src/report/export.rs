@@ -121,6 +121,7 @@ pub fn markdown(analysis: &Analysis, top_n: usize) -> String {
                     fmt_ci(r.mbps.ci_low, r.mbps.ci_high, 1),
                     format!("{:.2}", r.client_cpu_s_per_gib),
                     fmt_opt(r.server_cpu_s_per_gib, 2),
+                    fmt_opt(r.cpu_bound_mbps, 1),
                     r.mbps.n.to_string(),
                 ]
             })
@@ -136,9 +137,10 @@ pub fn markdown(analysis: &Analysis, top_n: usize) -> String {
                 "95% CI",
                 "client s/GiB",
                 "server s/GiB",
+                "CPU-bound MB/s",
                 "n",
             ],
-            &[true, false, false, false, true, false, true, true, true],
+            &[true, false, false, false, true, false, true, true, true, true],
             body,
         );
         out.push_str("Rows sharing a rank have overlapping 95% confidence intervals.\n\n");
@@ -237,6 +239,21 @@ mod tests {
         assert_eq!(field("aes128-ctr"), "aes128-ctr");
         assert_eq!(num(391.25), "391.25");
         assert_eq!(num(2.0), "2");
+    }
+
+    #[test]
+    fn markdown_tables_are_rectangular() {
+        let a = crate::analyze::analyze(&crate::fixtures::synthetic_log());
+        let md = markdown(&a, 8);
+        let mut width = None;
+        for line in md.lines() {
+            if !line.starts_with('|') {
+                width = None;
+                continue;
+            }
+            let cells = line.matches('|').count() - line.matches("\\|").count();
+            assert_eq!(*width.get_or_insert(cells), cells, "{line}");
+        }
     }
 
     #[test]
