@@ -132,6 +132,18 @@ pub fn bootstrap_ci(
         let s = stat(xs);
         return (s, s);
     }
+    resample_ci(xs, confidence, resamples, seed, |buf| stat(buf))
+}
+
+/// The percentile-bootstrap loop shared by [`bootstrap_ci`] and [`summarize`]; `stat` may
+/// reorder its scratch buffer.
+fn resample_ci(
+    xs: &[f64],
+    confidence: f64,
+    resamples: usize,
+    seed: u64,
+    mut stat: impl FnMut(&mut [f64]) -> f64,
+) -> (f64, f64) {
     let mut rng = Rng::new(seed);
     let mut buf = vec![0.0; xs.len()];
     let mut stats = Vec::with_capacity(resamples);
@@ -139,7 +151,7 @@ pub fn bootstrap_ci(
         for slot in buf.iter_mut() {
             *slot = xs[rng.below(xs.len())];
         }
-        stats.push(stat(&buf));
+        stats.push(stat(&mut buf));
     }
     stats.sort_by(f64::total_cmp);
     let alpha = (1.0 - confidence.clamp(0.0, 1.0)) / 2.0;
@@ -149,6 +161,12 @@ pub fn bootstrap_ci(
     )
 }
 
+/// Median of a scratch buffer, sorting it in place (no allocation per bootstrap resample).
+fn median_in_place(buf: &mut [f64]) -> f64 {
+    buf.sort_unstable_by(f64::total_cmp);
+    quantile_sorted(buf, 0.5)
+}
+
 /// Full summary with a deterministic bootstrap CI (`seed`, 2000 resamples); `None` when empty.
 pub fn summarize(xs: &[f64], seed: u64) -> Option<Summary> {
     if xs.is_empty() {
@@ -156,7 +174,11 @@ pub fn summarize(xs: &[f64], seed: u64) -> Option<Summary> {
     }
     let s = sorted(xs);
     let median = quantile_sorted(&s, 0.5);
-    let (ci_low, ci_high) = bootstrap_ci(xs, median_or_nan, 0.95, BOOTSTRAP_RESAMPLES, seed);
+    let (ci_low, ci_high) = if xs.len() == 1 {
+        (median, median)
+    } else {
+        resample_ci(xs, 0.95, BOOTSTRAP_RESAMPLES, seed, median_in_place)
+    };
     Some(Summary {
         n: xs.len(),
         median,
@@ -232,6 +254,14 @@ mod tests {
         assert!(a.ci_low >= a.min && a.ci_high <= a.max);
         assert!(a.ci_low < a.ci_high);
         assert_eq!((a.min, a.max, a.n), (359.0, 411.0, 8));
+    }
+
+    #[test]
+    fn summarize_uses_the_same_interval_as_bootstrap_ci() {
+        let xs = [5.0, 3.0, 9.0, 4.0, 4.5, 7.0, 6.1];
+        let s = summarize(&xs, 11).unwrap();
+        let (lo, hi) = bootstrap_ci(&xs, median_or_nan, 0.95, BOOTSTRAP_RESAMPLES, 11);
+        assert_eq!((s.ci_low, s.ci_high), (lo.min(s.median), hi.max(s.median)));
     }
 
     #[test]
