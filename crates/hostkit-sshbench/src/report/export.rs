@@ -140,7 +140,9 @@ pub fn markdown(analysis: &Analysis, top_n: usize) -> String {
                 "CPU-bound MB/s",
                 "n",
             ],
-            &[true, false, false, false, true, false, true, true, true, true],
+            &[
+                true, false, false, false, true, false, true, true, true, true,
+            ],
             body,
         );
         out.push_str("Rows sharing a rank have overlapping 95% confidence intervals.\n\n");
