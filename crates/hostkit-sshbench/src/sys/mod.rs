@@ -80,3 +80,22 @@ pub fn unix_now_s() -> f64 {
         .map(|d| d.as_secs_f64())
         .unwrap_or(0.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_sshd_names_the_package_and_the_alternatives() {
+        let text = SysError::NoSshd.to_string();
+        for needle in ["openssh-server", "--sshd PATH", "user@host", "\nhint: "] {
+            assert!(text.contains(needle), "{needle} missing: {text}");
+        }
+    }
+
+    #[test]
+    fn explicit_sshd_that_does_not_exist_is_named() {
+        let e = sshd::locate_sshd(Some(Path::new("/nonexistent/sshd"))).unwrap_err();
+        assert!(e.to_string().contains("`/nonexistent/sshd`"), "{e}");
+    }
+}

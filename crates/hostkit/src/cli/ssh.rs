@@ -90,7 +90,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_runs: u32,
     /// No extra adaptive round starts if it would end after this many seconds of run time.
-    #[arg(long, value_name = "SECONDS", default_value = "200", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = "240", value_parser = parse_seconds)]
     pub time_budget: f64,
     /// Rows in the ranking (and trials kept sampling by adaptive stopping).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
