@@ -358,3 +358,55 @@ fn report_reads_seed_script_logs() {
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("/nonexistent.jsonl"));
 }
+
+#[test]
+fn sshd_dying_mid_run_is_an_error_naming_the_step_and_keeps_the_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("dies.jsonl");
+    let mut args = SMALL.to_vec();
+    args.extend([
+        "--out",
+        log.to_str().unwrap(),
+        "--min-runs",
+        "50",
+        "--max-runs",
+        "50",
+    ]);
+    let child = spawn(tmp.path(), &args);
+    assert!(wait_until(60.0, || sample_lines(&log) >= 3), "no samples");
+    // The listener is hostkit's direct child named sshd; kill it behind hostkit's back.
+    let listener: Vec<i32> = pids_with_cmdline(&tmp.path().to_string_lossy())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sshd")
+        })
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/stat"))
+                .ok()
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, r)| r.split_whitespace().nth(1).map(str::to_string))
+                })
+                .flatten()
+                == Some(child.id().to_string())
+        })
+        .collect();
+    assert_eq!(listener.len(), 1, "{listener:?}");
+    // SAFETY: signalling the sshd our hostkit child started.
+    unsafe { libc::kill(listener[0], libc::SIGKILL) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("private sshd"), "{stderr}");
+    assert!(stderr.contains("--resume"), "{stderr}");
+    let kept = sample_lines(&log);
+    assert!(kept >= 3);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert!(
+        last["status"].as_str().unwrap().starts_with("failed"),
+        "{last}"
+    );
+    assert_clean(tmp.path());
+}

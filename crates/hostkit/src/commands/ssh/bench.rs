@@ -146,7 +146,9 @@ fn bench(
     let report = match outcome {
         Err(e) => {
             if let Some(Some(sshd)) = sshd_error {
-                return Err(anyhow::Error::new(sshd).context(format!("{e}; {resume_hint}")));
+                return Err(anyhow::anyhow!(
+                    "{sshd}\nthe run stopped at {e}\n{resume_hint}"
+                ));
             }
             return Err(anyhow::anyhow!("{e}\n{resume_hint}"));
         }
