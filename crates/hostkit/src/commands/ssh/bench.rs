@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn utc_stamp_matches_known_dates() {
         assert_eq!(utc_stamp(0.0), "19700101-000000");
-        assert_eq!(utc_stamp(1_795_939_200.0), "20261129-000000");
+        assert_eq!(utc_stamp(1_795_939_200.0), "20261129-080000");
         assert_eq!(utc_stamp(951_782_400.0 + 3661.0), "20000229-010101");
     }
 
