@@ -4,18 +4,28 @@
 use hostkit_sshbench::algos::listing;
 use hostkit_sshbench::policy::RATING_DB_VERSION;
 
-use super::{discover, prepare};
+use std::sync::Arc;
+
+use hostkit_sshbench::sys::cancel::Cancel;
+
+use super::{discover, install_signals, prepare};
 use crate::cli::ssh::{AlgosArgs, BenchFormat};
 use crate::exit::Outcome;
 use crate::output::table::{Align, Table};
 
 pub fn run(a: AlgosArgs) -> anyhow::Result<Outcome> {
-    let prep = prepare(&a.conn, None)?;
-    let d = discover(&prep)?;
+    // Ctrl-C during the (sub-second) discovery must still stop the private sshd cleanly.
+    let signals = install_signals(Arc::new(Cancel::default()))?;
+    let found = prepare(&a.conn, None).and_then(|prep| {
+        let d = discover(&prep)?;
+        Ok((prep.label.clone(), d))
+    });
+    signals.close();
+    let (label, d) = found?;
     let rows = listing(&d.client, Some(&d.server));
     match a.format {
         BenchFormat::Json => crate::output::print_json(&serde_json::json!({
-            "target": prep.label,
+            "target": label,
             "server_version": d.hello.version,
             "rating_db": RATING_DB_VERSION,
             "client": d.client,
@@ -49,7 +59,7 @@ pub fn run(a: AlgosArgs) -> anyhow::Result<Outcome> {
             }
             let mut out = format!(
                 "server {} ({}), ratings {RATING_DB_VERSION}\n\n",
-                d.hello.version, prep.label
+                d.hello.version, label
             );
             out.push_str(&t.render());
             if !d.server.pseudo.is_empty() {
