@@ -54,6 +54,18 @@ pub(super) struct Fake<'c> {
     pub(super) fail_on: Option<usize>,
 }
 
+impl<'c> Fake<'c> {
+    /// A fake that supports everything and never fails.
+    pub(super) fn new(now: &'c Cell<f64>) -> Self {
+        Fake {
+            now,
+            calls: vec![],
+            refuse_3des: false,
+            fail_on: None,
+        }
+    }
+}
+
 impl TrialRunner for Fake<'_> {
     fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError> {
         self.calls.push((trial.id.clone(), bytes));

@@ -189,12 +189,7 @@ mod tests {
     #[test]
     fn sizes_samples_to_the_sample_time() {
         let now = Cell::new(0.0);
-        let mut fake = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
-            fail_on: None,
-        };
+        let mut fake = Fake::new(&now);
         let (_, recs) = go(&mut fake, &opts(), None, None);
         for s in samples(&recs)
             .iter()

@@ -278,12 +278,7 @@ mod tests {
     #[test]
     fn runs_warmup_probes_and_min_rounds_then_ends() {
         let now = Cell::new(1000.0);
-        let mut fake = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
-            fail_on: None,
-        };
+        let mut fake = Fake::new(&now);
         let (r, recs) = go(&mut fake, &opts(), None, None);
         let r = r.unwrap();
         assert_eq!(r.status, Status::Complete);
@@ -310,10 +305,8 @@ mod tests {
     fn refused_trial_is_recorded_once_and_the_run_goes_on() {
         let now = Cell::new(0.0);
         let mut fake = Fake {
-            now: &now,
-            calls: vec![],
             refuse_3des: true,
-            fail_on: None,
+            ..Fake::new(&now)
         };
         let (r, recs) = go(&mut fake, &opts(), None, None);
         assert_eq!(r.unwrap().status, Status::Complete);
@@ -335,10 +328,8 @@ mod tests {
     fn runner_failure_keeps_samples_and_writes_a_failed_end() {
         let now = Cell::new(0.0);
         let mut fake = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
             fail_on: Some(9),
+            ..Fake::new(&now)
         };
         let (r, recs) = go(&mut fake, &opts(), None, None);
         let err = r.unwrap_err().to_string();
@@ -352,12 +343,7 @@ mod tests {
     #[test]
     fn interrupt_stops_between_samples_and_resume_skips_finished_ones() {
         let now = Cell::new(0.0);
-        let mut fake = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
-            fail_on: None,
-        };
+        let mut fake = Fake::new(&now);
         let (r, first) = go(&mut fake, &opts(), None, Some(12));
         assert_eq!(r.unwrap().status, Status::Interrupted);
         let done = samples(&first).len();
@@ -371,12 +357,7 @@ mod tests {
             end: None,
             torn_tail: false,
         };
-        let mut again = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
-            fail_on: None,
-        };
+        let mut again = Fake::new(&now);
         let (r, second) = go(&mut again, &opts(), Some(&prior), None);
         assert_eq!(r.unwrap().status, Status::Complete);
         // No (trial, round) pair measured twice across both runs; no second warm-up or probe.
@@ -401,12 +382,7 @@ mod tests {
     #[test]
     fn time_budget_stops_adaptive_rounds_but_not_min_rounds() {
         let now = Cell::new(0.0);
-        let mut fake = Fake {
-            now: &now,
-            calls: vec![],
-            refuse_3des: false,
-            fail_on: None,
-        };
+        let mut fake = Fake::new(&now);
         let o = SessionOptions {
             time_budget_s: 0.5,
             rule: StopRule {

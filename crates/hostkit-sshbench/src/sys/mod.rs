@@ -73,6 +73,20 @@ pub fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// `text` with everything but ASCII letters, digits, `-` and `.` replaced by `_`, for file names
+/// built from trial ids and targets.
+pub fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Current time as Unix seconds.
 pub fn unix_now_s() -> f64 {
     std::time::SystemTime::now()

@@ -78,17 +78,7 @@ impl SshRunner {
 
     /// Copies the sample log next to the results so an error can name it.
     fn keep_log(&self, trial: &Trial) -> PathBuf {
-        let safe: String = trial
-            .id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let safe = super::file_safe(&trial.id);
         let dest = self.keep_dir.join(format!("hostkit-ssh-error-{safe}.log"));
         match std::fs::copy(self.log_path(), &dest) {
             Ok(_) => dest,

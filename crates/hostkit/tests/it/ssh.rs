@@ -212,20 +212,20 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
     }
 }
 
+/// Starts a small bench that would run for minutes (50 rounds), logging to `NAME.jsonl`.
+fn long_run(name: &str) -> (tempfile::TempDir, std::path::PathBuf, Child) {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join(format!("{name}.jsonl"));
+    let mut args = SMALL.to_vec();
+    args.extend(["--out", log.to_str().unwrap()]);
+    args.extend(["--min-runs", "50", "--max-runs", "50"]);
+    let child = spawn(tmp.path(), &args);
+    (tmp, log, child)
+}
+
 #[test]
 fn sigint_mid_run_stops_sshd_removes_the_temp_dir_and_keeps_the_log() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = tmp.path().join("int.jsonl");
-    let mut args = SMALL.to_vec();
-    args.extend([
-        "--out",
-        log.to_str().unwrap(),
-        "--min-runs",
-        "50",
-        "--max-runs",
-        "50",
-    ]);
-    let mut child = spawn(tmp.path(), &args);
+    let (tmp, log, mut child) = long_run("int");
     assert!(
         wait_until(60.0, || sample_lines(&log) >= 4),
         "no samples appeared in {}",
@@ -361,18 +361,7 @@ fn report_reads_seed_script_logs() {
 
 #[test]
 fn sshd_dying_mid_run_is_an_error_naming_the_step_and_keeps_the_log() {
-    let tmp = tempfile::tempdir().unwrap();
-    let log = tmp.path().join("dies.jsonl");
-    let mut args = SMALL.to_vec();
-    args.extend([
-        "--out",
-        log.to_str().unwrap(),
-        "--min-runs",
-        "50",
-        "--max-runs",
-        "50",
-    ]);
-    let child = spawn(tmp.path(), &args);
+    let (tmp, log, child) = long_run("dies");
     assert!(wait_until(60.0, || sample_lines(&log) >= 3), "no samples");
     // The listener is hostkit's direct child named sshd; kill it behind hostkit's back.
     let listener: Vec<i32> = pids_with_cmdline(&tmp.path().to_string_lossy())
@@ -380,16 +369,12 @@ fn sshd_dying_mid_run_is_an_error_naming_the_step_and_keeps_the_log() {
         .filter(|p| {
             std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "sshd")
         })
-        .into_iter()
         .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/stat"))
-                .ok()
-                .and_then(|s| {
-                    s.rsplit_once(')')
-                        .map(|(_, r)| r.split_whitespace().nth(1).map(str::to_string))
-                })
-                .flatten()
-                == Some(child.id().to_string())
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1));
+            ppid == Some(child.id().to_string().as_str())
         })
         .collect();
     assert_eq!(listener.len(), 1, "{listener:?}");

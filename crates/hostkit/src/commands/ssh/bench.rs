@@ -294,16 +294,7 @@ fn keep_dir(log: &Path) -> PathBuf {
 
 /// `hostkit-ssh-bench-YYYYMMDD-HHMMSS-TARGET.jsonl` in the current directory (UTC).
 pub fn default_out(label: &str, unix_s: f64) -> PathBuf {
-    let safe: String = label
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let safe = hostkit_sshbench::sys::file_safe(label);
     PathBuf::from(format!(
         "hostkit-ssh-bench-{}-{safe}.jsonl",
         utc_stamp(unix_s)
