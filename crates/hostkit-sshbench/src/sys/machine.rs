@@ -86,6 +86,15 @@ pub fn parse_stat_times(line: &str) -> Option<(u64, u64)> {
     Some((utime, stime))
 }
 
+/// `(cutime, cstime)` in ticks (proc(5) fields 16 and 17): CPU of reaped children.
+pub fn parse_stat_child_times(line: &str) -> Option<(u64, u64)> {
+    let rest = &line[line.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let cutime = fields.nth(13)?.parse().ok()?;
+    let cstime = fields.next()?.parse().ok()?;
+    Some((cutime, cstime))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +108,7 @@ mod tests {
         assert_eq!(parse_stat_times(odd), Some((12, 34)));
         assert_eq!(parse_stat_times("garbage"), None);
         assert_eq!(parse_stat_times("1 (x) S 1 2"), None);
+        assert_eq!(parse_stat_child_times(line), Some((1, 0)));
     }
 
     #[test]

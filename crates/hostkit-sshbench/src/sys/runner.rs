@@ -9,11 +9,11 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::cancel::Cancel;
 use super::client::HOST_ALIAS;
-use super::machine;
+use super::{machine, sshd};
 use crate::plan::{Direction, Trial, TrialKind};
 use crate::record::Negotiated;
 use crate::session::{Measurement, RunnerError, TrialOutcome, TrialRunner};
@@ -33,6 +33,9 @@ pub struct SshRunner {
     pub keep_dir: PathBuf,
     /// Kex pinned for baseline (zero-byte) samples: the bulk trials' kex.
     pub baseline_kex: Option<String>,
+    /// PID of the private sshd listener: samples start only when it has no connection left,
+    /// and handshake samples get server CPU from its reaped children (whole connection).
+    pub listener: Option<i32>,
     pub cancel: Arc<Cancel>,
     clk_tck: f64,
 }
@@ -67,6 +70,7 @@ impl SshRunner {
             work_dir,
             keep_dir,
             baseline_kex: None,
+            listener: None,
             cancel,
             clk_tck: machine::clock_ticks_per_s(),
         }
@@ -270,6 +274,14 @@ impl TrialRunner for SshRunner {
         } else {
             Stdio::null()
         };
+        let handshake = matches!(
+            trial.kind,
+            TrialKind::KexOnly { .. } | TrialKind::Connect { .. }
+        );
+        let server_before = self.listener.and_then(|pid| {
+            sshd::wait_until_idle(pid, Duration::from_secs(2));
+            sshd::reaped_children_cpu_s(pid)
+        });
         let mut cmd = Command::new(&self.ssh);
         cmd.arg("-F").arg(&self.config).arg("-T");
         for o in &inv.options {
@@ -327,9 +339,18 @@ impl TrialRunner for SshRunner {
                 path.display()
             )));
         }
-        let server = log
-            .server_ticks
-            .map(|(u, s)| (u as f64 / self.clk_tck, s as f64 / self.clk_tck));
+        let server = if handshake {
+            // The whole connection (pre-auth kex child, monitor, session) once it is reaped.
+            self.listener
+                .zip(server_before)
+                .and_then(|(pid, (u0, s0))| {
+                    sshd::wait_until_idle(pid, Duration::from_secs(2));
+                    sshd::reaped_children_cpu_s(pid).map(|(u1, s1)| (u1 - u0, s1 - s0))
+                })
+        } else {
+            log.server_ticks
+                .map(|(u, s)| (u as f64 / self.clk_tck, s as f64 / self.clk_tck))
+        };
         Ok(TrialOutcome::Measured(Measurement {
             bytes,
             wall_s,

@@ -458,6 +458,31 @@ fn remove_stale_dirs() {
     }
 }
 
+/// Server CPU seconds (user, sys) of the connections the listener `pid` has reaped so far.
+pub fn reaped_children_cpu_s(pid: i32) -> Option<(f64, f64)> {
+    let line = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (u, s) = super::machine::parse_stat_child_times(&line)?;
+    let hz = super::machine::clock_ticks_per_s();
+    Some((u as f64 / hz, s as f64 / hz))
+}
+
+/// Waits (up to `limit`) until the listener `pid` has reaped every per-connection child, so
+/// one connection's teardown does not overlap the next sample and its CPU is accounted.
+pub fn wait_until_idle(pid: i32, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        let kids =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+        if kids.trim().is_empty() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// All PIDs below `pid` (from /proc/PID/task/*/children, proc(5)).
 pub fn descendants(pid: i32) -> Vec<i32> {
     let mut out = Vec::new();

@@ -97,6 +97,7 @@ fn bench(
         keep_dir(&path),
         cancel.clone(),
     );
+    runner.listener = prep.sshd.as_ref().and_then(|s| s.pid()).map(|p| p as i32);
     runner.baseline_kex = plan.trials.iter().find_map(|t| match &t.kind {
         TrialKind::Bulk { kex, .. } => Some(kex.clone()),
         _ => None,
