@@ -116,7 +116,7 @@ fn seed_table(rows: &[SeedRow], top: usize) -> String {
         ok.len()
     );
     out.push_str(&t.render());
-    for (title, key) in [("cipher", 0usize), ("MAC", 1), ("kex", 2)] {
+    for (title, key) in [("CIPHER", 0usize), ("MAC", 1), ("KEX", 2)] {
         let mut groups: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
         for r in &ok {
             let k = [&r.cipher, &r.mac, &r.kex][key].as_str();
@@ -140,7 +140,7 @@ fn seed_table(rows: &[SeedRow], top: usize) -> String {
     }
     let failed: Vec<&SeedRow> = rows.iter().filter(|r| r.seconds.is_none()).collect();
     if !failed.is_empty() {
-        out.push_str(&format!("\n{} combinations failed:\n", failed.len()));
+        out.push_str(&format!("\nfailed (n/a in the log): {}\n", failed.len()));
         for r in failed {
             out.push_str(&format!(
                 "  {} {} {}: {}\n",
@@ -168,4 +168,63 @@ fn seed_csv(rows: &[SeedRow]) -> String {
         ));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows() -> Vec<SeedRow> {
+        let row = |c: &str, m: &str, k: &str, s: Option<f64>, f: Option<&str>| SeedRow {
+            cipher: c.into(),
+            mac: m.into(),
+            kex: k.into(),
+            seconds: s,
+            failure: f.map(Into::into),
+        };
+        vec![
+            row(
+                "aes128-ctr",
+                "hmac-sha1",
+                "curve25519-sha256",
+                Some(6.0),
+                None,
+            ),
+            row(
+                "aes128-gcm@openssh.com",
+                "hmac-sha1",
+                "curve25519-sha256",
+                Some(4.0),
+                None,
+            ),
+            row(
+                "aes128-ctr",
+                "umac-64@openssh.com",
+                "ecdh-sha2-nistp256",
+                Some(5.0),
+                None,
+            ),
+            row(
+                "3des-cbc",
+                "hmac-md5",
+                "curve25519-sha256",
+                None,
+                Some("no matching cipher found"),
+            ),
+        ]
+    }
+
+    #[test]
+    fn seed_table_ranks_fastest_first_with_group_means() {
+        insta::assert_snapshot!(seed_table(&rows(), 2));
+    }
+
+    #[test]
+    fn seed_csv_quotes_fields_and_keeps_failures() {
+        let csv = seed_csv(&rows());
+        assert_eq!(csv.lines().count(), 5);
+        assert!(csv.contains(
+            "\"3des-cbc\",\"hmac-md5\",\"curve25519-sha256\",,\"no matching cipher found\""
+        ));
+    }
 }
