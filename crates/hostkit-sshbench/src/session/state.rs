@@ -11,6 +11,9 @@ use crate::analyze::needs_more;
 use crate::plan::{Plan, TrialKind, round_order};
 use crate::record::{Log, Record, Sample, Unsupported};
 
+/// The run stops outright (even inside the minimum rounds) at this multiple of the budget.
+pub(super) const HARD_LIMIT_FACTOR: f64 = 1.2;
+
 /// Mutable loop state.
 pub(super) struct State<'p> {
     pub(super) plan: &'p Plan,
@@ -23,6 +26,8 @@ pub(super) struct State<'p> {
     pub(super) round: u32,
     pub(super) new_samples: usize,
     pub(super) budget_hit: bool,
+    /// The hard time limit stopped the run (not the user).
+    pub(super) hard_stop: bool,
     pub(super) planned: u64,
 }
 
@@ -50,6 +55,7 @@ impl<'p> State<'p> {
             round: 0,
             new_samples: 0,
             budget_hit: false,
+            hard_stop: false,
             planned: 0,
         }
     }
@@ -76,7 +82,7 @@ impl<'p> State<'p> {
         }
         for idx in warm {
             if !self.one(idx, 0, true, runner, sink, obs, env)? {
-                return Ok(Status::Interrupted);
+                return Ok(self.stopped());
             }
         }
         if !probes.is_empty() {
@@ -86,7 +92,7 @@ impl<'p> State<'p> {
         }
         for idx in probes {
             if !self.one(idx, 0, true, runner, sink, obs, env)? {
-                return Ok(Status::Interrupted);
+                return Ok(self.stopped());
             }
         }
         let rule = self.opts.rule;
@@ -116,11 +122,20 @@ impl<'p> State<'p> {
                     continue;
                 }
                 if !self.one(idx, round, false, runner, sink, obs, env)? {
-                    return Ok(Status::Interrupted);
+                    return Ok(self.stopped());
                 }
             }
         }
         Ok(Status::Complete)
+    }
+
+    /// How a run that stopped early ended: complete when the hard time limit stopped it.
+    fn stopped(&self) -> Status {
+        if self.hard_stop {
+            Status::Complete
+        } else {
+            Status::Interrupted
+        }
     }
 
     /// Runs trial `idx` once and logs it; `Ok(false)` when the user asked to stop.
@@ -136,6 +151,12 @@ impl<'p> State<'p> {
         env: &Env<'_>,
     ) -> Result<bool, SessionError> {
         if (env.stop)() {
+            return Ok(false);
+        }
+        if (env.clock)() - self.started > self.opts.time_budget_s * HARD_LIMIT_FACTOR {
+            // Past the hard limit: stop even inside the minimum rounds.
+            self.budget_hit = true;
+            self.hard_stop = true;
             return Ok(false);
         }
         let trial = &self.plan.trials[idx];
@@ -380,17 +401,46 @@ mod tests {
     }
 
     #[test]
-    fn time_budget_stops_adaptive_rounds_but_not_min_rounds() {
+    fn hard_limit_stops_inside_the_minimum_rounds() {
         let now = Cell::new(0.0);
         let mut fake = Fake::new(&now);
         let o = SessionOptions {
-            time_budget_s: 0.5,
-            rule: StopRule {
-                min_runs: 2,
-                max_runs: 10,
-                target_rel_ci: 0.0,
-                top_k: 10,
-            },
+            time_budget_s: 2.0,
+            ..opts()
+        };
+        let (r, recs) = go(&mut fake, &o, None, None);
+        let r = r.unwrap();
+        assert_eq!(r.status, Status::Complete);
+        assert!(r.budget_hit);
+        // Stopped right after crossing 1.2 x 2 s of simulated time, long before 3 rounds.
+        assert!(now.get() < 2.4 + 5.0, "{}", now.get());
+        assert!(samples(&recs).len() < 5 + 3 * plan().trials.len());
+        assert!(matches!(recs.last(), Some(Record::End(e)) if e.status == "complete"));
+    }
+
+    #[test]
+    fn time_budget_stops_adaptive_rounds_but_not_min_rounds() {
+        let rule = |max_runs| StopRule {
+            min_runs: 2,
+            max_runs,
+            target_rel_ci: 0.0,
+            top_k: 10,
+        };
+        // How long warm-up, probes and the 2 minimum rounds take on the fake machine.
+        let now = Cell::new(0.0);
+        let two_rounds = SessionOptions {
+            rule: rule(2),
+            ..opts()
+        };
+        go(&mut Fake::new(&now), &two_rounds, None, None).0.unwrap();
+        let t = now.get();
+        // A budget below that: the minimum rounds still finish (hard limit 1.2 x budget is
+        // above t), no adaptive round starts.
+        now.set(0.0);
+        let mut fake = Fake::new(&now);
+        let o = SessionOptions {
+            time_budget_s: t / 1.1,
+            rule: rule(10),
             ..opts()
         };
         let (r, recs) = go(&mut fake, &o, None, None);
