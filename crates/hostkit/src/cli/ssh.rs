@@ -24,7 +24,7 @@ pub enum SshCommand {
     ///   hostkit ssh bench --ciphers 'aes*gcm*,chacha20*' --direction both
     ///   hostkit ssh bench admin@db1:2222 --policy hardened --top 5
     ///   hostkit ssh bench --dry-run --matrix full
-    ///   hostkit ssh bench --resume hostkit-ssh-bench-20261129-0700-private-sshd.jsonl
+    ///   hostkit ssh bench --resume hostkit-ssh-bench-20261129-070000-private-sshd.jsonl
     #[command(verbatim_doc_comment)]
     Bench(Box<BenchArgs>),
     /// List what the client and the server offer, side by side, with security ratings.
@@ -80,7 +80,7 @@ pub struct BenchArgs {
     /// Data direction of bulk trials.
     #[arg(long, value_enum, default_value_t = DirectionArg::Up)]
     pub direction: DirectionArg,
-    /// Target seconds of data transfer per bulk sample (sizes come from a short probe).
+    /// Target seconds of data transfer per bulk sample (sizes come from a few short probes).
     #[arg(long, value_name = "SECONDS", default_value = "0.3", value_parser = parse_seconds)]
     pub sample_time: f64,
     /// Samples per trial before adaptive stopping may end it.

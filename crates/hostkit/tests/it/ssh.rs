@@ -395,3 +395,47 @@ fn sshd_dying_mid_run_is_an_error_naming_the_step_and_keeps_the_log() {
     );
     assert_clean(tmp.path());
 }
+
+#[test]
+fn download_direction_moves_data_server_to_client() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("down.jsonl");
+    let r = hk(
+        tmp.path(),
+        &[
+            "ssh",
+            "bench",
+            "--ciphers",
+            "aes128-gcm@openssh.com",
+            "--no-kex",
+            "--direction",
+            "down",
+            "--min-runs",
+            "1",
+            "--max-runs",
+            "1",
+            "--sample-time",
+            "0.05",
+            "--format",
+            "json",
+            "--out",
+            log.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let bulk = r.json()["analysis"]["bulk"].as_array().unwrap().clone();
+    assert_eq!(bulk.len(), 1);
+    assert_eq!(bulk[0]["direction"], "down");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let down: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["type"] == "sample" && v["trial"].as_str().unwrap().starts_with("bulk/down/"))
+        .collect();
+    assert!(!down.is_empty());
+    for s in down {
+        assert_eq!(s["negotiated"]["cipher_s2c"], "aes128-gcm@openssh.com");
+        assert!(s["server_user_s"].is_number(), "{s}");
+    }
+    assert_clean(tmp.path());
+}
