@@ -61,3 +61,119 @@ pub fn sample_lines(log: &Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// An sshd started by a test on a free loopback port, reached as a *remote* target: the test
+/// user's "own keys" are supplied by an ssh wrapper script (`--ssh`), the way a user's
+/// ~/.ssh/config would, so `ssh -G` resolution is exercised. Stopped by PID on drop.
+#[derive(Debug)]
+pub struct TestSshd {
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl TestSshd {
+    /// Starts sshd offering `ciphers` (comma list) or every cipher `ssh -Q cipher` knows.
+    pub fn start(ciphers: Option<&str>) -> TestSshd {
+        use std::process::{Command, Stdio};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        for key in ["hostkey", "key"] {
+            let ok = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(d.join(key))
+                .status()
+                .expect("ssh-keygen")
+                .success();
+            assert!(ok, "ssh-keygen failed");
+        }
+        std::fs::copy(d.join("key.pub"), d.join("authorized_keys")).unwrap();
+        let q = |what: &str| {
+            let out = Command::new("ssh").args(["-Q", what]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nAuthorizedKeysFile {d}/authorized_keys\n\
+             PidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nUseDNS no\n\
+             Ciphers {}\nMACs {}\nKexAlgorithms {}\n",
+            ciphers.map_or_else(|| q("cipher"), str::to_string),
+            q("mac"),
+            q("kex"),
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config).unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .arg("-D")
+            .arg("-f")
+            .arg(d.join("sshd_config"))
+            .arg("-E")
+            .arg(d.join("sshd.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start /usr/sbin/sshd");
+        let up = wait_until(10.0, || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "test sshd did not listen on {port}");
+        let host_pub = std::fs::read_to_string(d.join("hostkey.pub")).unwrap();
+        let mut parts = host_pub.split_whitespace();
+        let known = format!(
+            "[127.0.0.1]:{port} {} {}\n",
+            parts.next().unwrap(),
+            parts.next().unwrap()
+        );
+        std::fs::write(d.join("known_hosts"), known).unwrap();
+        let wrapper = format!(
+            "#!/bin/sh\nexec ssh -i {d}/key -o IdentitiesOnly=yes -o UserKnownHostsFile={d}/known_hosts \"$@\"\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("ssh"), wrapper).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(d.join("ssh"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        TestSshd { dir, port, child }
+    }
+
+    /// `user@127.0.0.1:port` for the current user.
+    pub fn target(&self) -> String {
+        let out = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        let user = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        format!("{user}@127.0.0.1:{}", self.port)
+    }
+
+    /// The ssh wrapper that supplies the key and known_hosts (pass as `--ssh`).
+    pub fn ssh_wrapper(&self) -> PathBuf {
+        self.dir.path().join("ssh")
+    }
+}
+
+impl Drop for TestSshd {
+    fn drop(&mut self) {
+        let pid = self.child.id() as i32;
+        let needle = self.dir.path().to_string_lossy().to_string();
+        // SAFETY: kill(2) on the sshd this harness started.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+        // Per-connection children re-executed with our config path in their command line.
+        for p in pids_with_cmdline(&needle) {
+            // SAFETY: as above; these are children of our sshd.
+            unsafe {
+                libc::kill(p, libc::SIGTERM);
+            }
+        }
+    }
+}

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use hostkit_testkit::cli::{Run, run};
-use hostkit_testkit::sshd::{entries_with_prefix, pids_with_cmdline, sample_lines, wait_until};
+use hostkit_testkit::sshd::{
+    TestSshd, entries_with_prefix, pids_with_cmdline, sample_lines, wait_until,
+};
 use serde_json::Value;
 
 /// Runs hostkit with TMPDIR set to `tmp`.
@@ -438,4 +440,85 @@ fn download_direction_moves_data_server_to_client() {
         assert!(s["server_user_s"].is_number(), "{s}");
     }
     assert_clean(tmp.path());
+}
+
+#[test]
+fn remote_target_resolves_the_users_config_and_a_refused_cipher_is_recorded() {
+    let server = TestSshd::start(Some("aes128-ctr"));
+    let target = server.target();
+    let wrapper = server.ssh_wrapper();
+    let wrapper = wrapper.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    let algos = hk(
+        tmp.path(),
+        &[
+            "ssh", "algos", &target, "--ssh", wrapper, "--format", "json",
+        ],
+    );
+    assert_eq!(algos.code, Some(0), "{algos:?}");
+    let j = algos.json();
+    assert_eq!(j["target"], target.as_str());
+    assert_eq!(
+        j["server"]["ciphers_c2s"],
+        serde_json::json!(["aes128-ctr"])
+    );
+
+    // A plan from another server that also wants aes256-ctr, resumed against this one.
+    let bulk = |c: &str| {
+        serde_json::json!({"id": format!("bulk/up/{c}/hmac-sha1/curve25519-sha256"), "kind": "bulk",
+            "cipher": c, "mac": "hmac-sha1", "kex": "curve25519-sha256", "direction": "up"})
+    };
+    let header = serde_json::json!({"type": "header", "schema": 1, "hostkit_version": "0.1.0",
+        "ssh_version": "", "server_version": "", "cpu_model": "", "cpu_flags": [], "cpus": 2,
+        "kernel": "", "target": target, "started_unix": 0.0, "seed": 5, "options": {},
+        "trials": [{"id": "baseline/up", "kind": "baseline", "direction": "up"},
+                   bulk("aes128-ctr"), bulk("aes256-ctr")]});
+    let log = tmp.path().join("remote.jsonl");
+    std::fs::write(&log, format!("{header}\n")).unwrap();
+    let r = hk(
+        tmp.path(),
+        &[
+            "ssh",
+            "bench",
+            "--resume",
+            log.to_str().unwrap(),
+            "--ssh",
+            wrapper,
+            "--min-runs",
+            "2",
+            "--max-runs",
+            "2",
+            "--sample-time",
+            "0.05",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let refused: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "unsupported")
+        .collect();
+    assert_eq!(refused.len(), 1, "{text}");
+    assert!(refused[0]["trial"].as_str().unwrap().contains("aes256-ctr"));
+    assert!(
+        refused[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no matching cipher")
+    );
+    let measured: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["type"] == "sample" && l["trial"].as_str().unwrap().contains("aes128-ctr"))
+        .collect();
+    assert!(measured.len() >= 2);
+    // Server CPU from the remote's /proc/$PPID/stat.
+    assert!(measured.iter().all(|s| s["server_user_s"].is_number()));
+    assert_eq!(r.json()["analysis"]["bulk"].as_array().unwrap().len(), 1);
 }
