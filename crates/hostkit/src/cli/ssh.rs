@@ -42,7 +42,7 @@ pub enum SshCommand {
     /// Examples:
     ///   hostkit ssh report results.jsonl
     ///   hostkit ssh report results.jsonl --format markdown --top 10
-    ///   hostkit ssh report results.jsonl --format svg > ranking.svg
+    ///   hostkit ssh report results.jsonl --format svg --out ranking.svg
     ///   hostkit ssh report seed-run.log
     #[command(verbatim_doc_comment)]
     Report(ReportArgs),
@@ -146,6 +146,9 @@ pub struct ReportArgs {
     /// Policy for the recommendation: `hardened`, `stribika`, `openssh-default` or `all`.
     #[arg(long, value_name = "NAME", default_value = "hardened")]
     pub policy: String,
+    /// Write the report to FILE (atomically: a temp file renamed into place) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

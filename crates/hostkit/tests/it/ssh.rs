@@ -212,6 +212,23 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             "{fmt}"
         );
     }
+    // `--out` writes the export atomically instead of printing it.
+    let svg = tmp.path().join("ranking.svg");
+    let out = run(
+        &crate::bin(),
+        [
+            "ssh",
+            "report",
+            log.to_str().unwrap(),
+            "--format",
+            "svg",
+            "--out",
+            svg.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert!(out.stdout.is_empty());
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
 }
 
 /// Starts a small bench that would run for minutes (50 rounds), logging to `NAME.jsonl`.

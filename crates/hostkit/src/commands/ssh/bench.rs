@@ -159,18 +159,11 @@ fn bench(
     let analysis = analyze::analyze(&log);
     let rec = report::recommend(&analysis, pol);
     match a.format {
-        BenchFormat::Table => {
-            let mut out = report::text(&analysis, a.top as usize);
-            out.push('\n');
-            out.push_str(&report::bars(&analysis, a.top as usize, 40));
-            if let Some(r) = &rec {
-                out.push_str(&format!(
-                    "\nRecommended ({} policy): add to ~/.ssh/config\n{}\nand to sshd_config\n{}\n",
-                    r.policy, r.ssh_config, r.sshd_config
-                ));
-            }
-            crate::output::print_text(&out)?;
-        }
+        BenchFormat::Table => crate::output::print_text(&super::ranking_text(
+            &analysis,
+            rec.as_ref(),
+            a.top as usize,
+        ))?,
         BenchFormat::Json => crate::output::print_json(&serde_json::json!({
             "log": path,
             "status": match report.status { Status::Complete => "complete", Status::Interrupted => "interrupted" },

@@ -12,8 +12,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use hostkit_sshbench::algos::{ClientAlgos, Negotiable, ServerOffer, intersect};
+use hostkit_sshbench::analyze::Analysis;
 use hostkit_sshbench::kexinit::{ServerHello, to_offer};
 use hostkit_sshbench::policy::Policy;
+use hostkit_sshbench::report::{Recommendation, bars, text};
 use hostkit_sshbench::sys::cancel::Cancel;
 use hostkit_sshbench::sys::client::{self, SshClient};
 use hostkit_sshbench::sys::sshd::{PrivateSshd, WorkDir};
@@ -118,6 +120,20 @@ pub fn discover(p: &Prepared) -> anyhow::Result<Discovery> {
         server,
         negotiable,
     })
+}
+
+/// The ranking for people: S1's text report, the bar chart and the recommendation.
+pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usize) -> String {
+    let mut out = text(analysis, top);
+    out.push('\n');
+    out.push_str(&bars(analysis, top, 40));
+    if let Some(r) = rec {
+        out.push_str(&format!(
+            "\nRecommended ({} policy): for ~/.ssh/config\n{}\nfor sshd_config\n{}\n",
+            r.policy, r.ssh_config, r.sshd_config
+        ));
+    }
+    out
 }
 
 /// A policy preset by name, or an error listing the presets.

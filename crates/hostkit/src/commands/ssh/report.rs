@@ -16,6 +16,7 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
     let pol = policy(&a.policy)?;
     let top = a.top as usize;
     let mut json = Vec::new();
+    let mut buf = String::new();
     let many = a.logs.len() > 1;
     for path in &a.logs {
         let text = std::fs::read_to_string(path)
@@ -32,23 +33,12 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
                     }));
                     continue;
                 }
-                ReportFormat::Table => {
-                    let mut s = report::text(&analysis, top);
-                    s.push('\n');
-                    s.push_str(&report::bars(&analysis, top, 40));
-                    if let Some(r) = rec {
-                        s.push_str(&format!(
-                            "\nRecommended ({} policy):\n{}\n{}\n",
-                            r.policy, r.ssh_config, r.sshd_config
-                        ));
-                    }
-                    s
-                }
+                ReportFormat::Table => super::ranking_text(&analysis, rec.as_ref(), top),
                 ReportFormat::Csv => report::csv(&analysis),
                 ReportFormat::Markdown => report::markdown(&analysis, top),
                 ReportFormat::Svg => report::svg(&analysis, top),
             };
-            emit(path, many, &out)?;
+            emit(&mut buf, path, many, &out);
         } else {
             let rows = report::import_seed_log(&text);
             if rows.is_empty() {
@@ -61,8 +51,8 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
                 ReportFormat::Json => {
                     json.push(serde_json::json!({"log": path, "seed_rows": rows}))
                 }
-                ReportFormat::Table => emit(path, many, &seed_table(&rows, top))?,
-                ReportFormat::Csv => emit(path, many, &seed_csv(&rows))?,
+                ReportFormat::Table => emit(&mut buf, path, many, &seed_table(&rows, top)),
+                ReportFormat::Csv => emit(&mut buf, path, many, &seed_csv(&rows)),
                 ReportFormat::Markdown | ReportFormat::Svg => bail!(
                     "`{}` is an ssh-performance.sh log, which has only whole seconds per combination\nhint: use `--format table`, `json` or `csv` for seed logs",
                     path.display()
@@ -71,20 +61,26 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
         }
     }
     if a.format == ReportFormat::Json {
-        if json.len() == 1 {
-            crate::output::print_json(&json[0])?;
+        let value = if json.len() == 1 {
+            json.swap_remove(0)
         } else {
-            crate::output::print_json(&json)?;
-        }
+            serde_json::Value::Array(json)
+        };
+        buf = serde_json::to_string_pretty(&value).context("serialising the report")? + "\n";
+    }
+    match &a.out {
+        Some(path) => crate::output::write_atomic(path, buf.as_bytes())?,
+        None => crate::output::print_text(&buf)?,
     }
     Ok(Outcome::Ok)
 }
 
-fn emit(path: &Path, many: bool, text: &str) -> anyhow::Result<()> {
+/// Appends `text` to `buf`, under a `==> LOG <==` line when several logs are reported.
+fn emit(buf: &mut String, path: &Path, many: bool, text: &str) {
     if many {
-        crate::output::print_text(&format!("==> {} <==\n", path.display()))?;
+        buf.push_str(&format!("==> {} <==\n", path.display()));
     }
-    crate::output::print_text(text)
+    buf.push_str(text);
 }
 
 /// The seed log's rows, fastest first (the seed's `report`, without its `uniq -c` quirks),
@@ -115,7 +111,11 @@ fn seed_table(rows: &[SeedRow], top: usize) -> String {
         top.min(ok.len()),
         ok.len()
     );
-    out.push_str(&t.render());
+    if t.is_empty() {
+        out.push_str("  no combination was measured (every row is n/a)\n");
+    } else {
+        out.push_str(&t.render());
+    }
     for (title, key) in [("CIPHER", 0usize), ("MAC", 1), ("KEX", 2)] {
         let mut groups: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
         for r in &ok {
