@@ -191,12 +191,18 @@ impl PrivateSshd {
             .output()
             .map_err(|e| SysError::io(format!("running `{} -t`", self.sshd.display()), e))?;
         if !out.status.success() {
+            let mut message = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            if message.contains("privilege separation directory") {
+                message.push_str(
+                    "\nhint: as root, sshd needs `/run/sshd`: `mkdir -p /run/sshd` (scripts/install-deps does this)",
+                );
+            }
             return Err(SysError::plain(
                 format!(
                     "checking the private sshd_config with `{} -t`",
                     self.sshd.display()
                 ),
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                message,
             ));
         }
         Ok(())
