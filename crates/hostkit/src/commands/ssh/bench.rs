@@ -114,6 +114,13 @@ fn bench(
         time_budget_s: a.time_budget,
         ..SessionOptions::default()
     };
+    let (bulk, baseline, kex_only, connect) = plan.counts();
+    eprintln!(
+        "{} trials against {}: {bulk} bulk, {baseline} baseline, {kex_only} kex-only, {connect} connect; log `{}`",
+        plan.trials.len(),
+        prep.label,
+        path.display()
+    );
     let mut bar = super::progress::Bar::new();
     let mut sink = JsonlSink(file);
     let clock = unix_now_s;
