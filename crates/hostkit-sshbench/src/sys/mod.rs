@@ -59,6 +59,21 @@ impl SysError {
     }
 }
 
+/// Makes the child get SIGTERM when hostkit dies (`PR_SET_PDEATHSIG`, prctl(2)), so a
+/// SIGKILLed hostkit leaves neither the private sshd nor a running ssh behind.
+pub(crate) fn die_with_parent(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe; the closure allocates nothing.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// The first executable named `name` in `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;

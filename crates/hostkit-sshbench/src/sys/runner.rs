@@ -293,6 +293,7 @@ impl TrialRunner for SshRunner {
             .stdout(Stdio::null())
             .stderr(Stdio::from(log_file))
             .process_group(0);
+        super::die_with_parent(&mut cmd);
         let t0 = Instant::now();
         let child = cmd
             .spawn()

@@ -220,15 +220,7 @@ impl PrivateSshd {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
-        // SAFETY: prctl is async-signal-safe; no allocation happens in the closure.
-        unsafe {
-            cmd.pre_exec(|| {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
+        super::die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .map_err(|e| SysError::io(format!("starting `{}`", self.sshd.display()), e))?;
