@@ -129,7 +129,7 @@ pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usiz
     out.push_str(&bars(analysis, top, 40));
     if let Some(r) = rec {
         out.push_str(&format!(
-            "\nRecommended under the `{}` policy (`--policy`), for ~/.ssh/config:\n{}\nFor sshd_config:\n{}\n",
+            "\nRecommended under the `{}` policy (`--policy`), for ~/.ssh/config:\n{}\n\nFor sshd_config:\n{}\n",
             r.policy, r.ssh_config, r.sshd_config
         ));
     }
