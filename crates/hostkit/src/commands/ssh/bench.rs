@@ -279,11 +279,20 @@ fn create_new(path: &Path) -> anyhow::Result<File> {
         })
 }
 
+/// Opens a log to continue it. A torn last line (hostkit killed mid-write) is cut off first,
+/// so new records start on a line of their own and the log stays parseable.
 fn append(path: &Path) -> anyhow::Result<File> {
-    OpenOptions::new()
+    let ctx = || format!("opening `{}` to append", path.display());
+    let text = std::fs::read(path).with_context(ctx)?;
+    let file = OpenOptions::new()
         .append(true)
         .open(path)
-        .with_context(|| format!("opening `{}` to append", path.display()))
+        .with_context(ctx)?;
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        let keep = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        file.set_len(keep as u64).with_context(ctx)?;
+    }
+    Ok(file)
 }
 
 fn keep_dir(log: &Path) -> PathBuf {
@@ -332,6 +341,28 @@ mod tests {
         assert_eq!(utc_stamp(0.0), "19700101-000000");
         assert_eq!(utc_stamp(1_795_939_200.0), "20261129-080000");
         assert_eq!(utc_stamp(951_782_400.0 + 3661.0), "20000229-010101");
+    }
+
+    #[test]
+    fn resume_cuts_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("log.jsonl");
+        std::fs::write(&p, "{\"a\":1}\n{\"b\":2}\n{\"type\":\"sam").unwrap();
+        let mut f = append(&p).unwrap();
+        f.write_all(b"{\"c\":3}\n").unwrap();
+        drop(f);
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap(),
+            "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n"
+        );
+        // A clean log is left as it is.
+        let mut f = append(&p).unwrap();
+        f.write_all(b"{\"d\":4}\n").unwrap();
+        assert!(
+            std::fs::read_to_string(&p)
+                .unwrap()
+                .ends_with("{\"c\":3}\n{\"d\":4}\n")
+        );
     }
 
     #[test]
