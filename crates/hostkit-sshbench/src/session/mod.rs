@@ -21,14 +21,21 @@ use state::State;
 /// What one run of a trial measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Measurement {
+    /// Payload bytes moved (0 for baselines and handshakes).
     pub bytes: u64,
+    /// Wall seconds from spawning ssh to reaping it.
     pub wall_s: f64,
+    /// ssh's own CPU seconds (wait4 rusage).
     pub client_user_s: f64,
     pub client_sys_s: f64,
+    /// Server CPU seconds, when they could be read (see `sys::runner`).
     pub server_user_s: Option<f64>,
     pub server_sys_s: Option<f64>,
+    /// 1-minute load average at the end of the sample.
     pub load1: f64,
+    /// Key re-exchanges inside the sample.
     pub rekeys: u32,
+    /// What ssh reported as negotiated (already verified against the trial).
     pub negotiated: Negotiated,
 }
 
@@ -36,6 +43,7 @@ pub struct Measurement {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrialOutcome {
     Measured(Measurement),
+    /// The server (or client) refused the combination; the reason is ssh's message.
     Unsupported(String),
 }
 
@@ -49,11 +57,13 @@ pub struct RunnerError {
 /// Runs one sample of a trial. `bytes` is the payload for bulk trials (0 for baselines,
 /// ignored for handshakes).
 pub trait TrialRunner {
+    /// One sample; `Err` only for failures that must stop the run.
     fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError>;
 }
 
 /// Where records go; each record must be durable when `record` returns.
 pub trait Sink {
+    /// Writes one record durably.
     fn record(&mut self, record: &Record) -> std::io::Result<()>;
 }
 
