@@ -58,6 +58,7 @@ const HYGIENE: &str = "Host *
 /// A located ssh client.
 #[derive(Debug, Clone)]
 pub struct SshClient {
+    /// Path of the ssh binary.
     pub path: PathBuf,
 }
 

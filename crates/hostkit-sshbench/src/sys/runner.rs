@@ -24,6 +24,7 @@ const STAT_MARKER: &str = "hostkit-stat: ";
 /// Runs trials with the system ssh.
 #[derive(Debug)]
 pub struct SshRunner {
+    /// The ssh binary (`--ssh` or from PATH).
     pub ssh: PathBuf,
     /// The generated `-F` config.
     pub config: PathBuf,
@@ -36,6 +37,7 @@ pub struct SshRunner {
     /// PID of the private sshd listener: samples start only when it has no connection left,
     /// and handshake samples get server CPU from its reaped children (whole connection).
     pub listener: Option<i32>,
+    /// Shared with the signal thread: stops the running ssh on Ctrl-C/SIGTERM.
     pub cancel: Arc<Cancel>,
     clk_tck: f64,
 }
@@ -94,11 +96,15 @@ impl SshRunner {
 /// Command-line pieces for one sample: `-o` options, remote command, stdin from /dev/zero.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Invocation {
+    /// `-o` options (LogLevel and the pinned algorithms).
     pub options: Vec<String>,
+    /// The remote command.
     pub remote: String,
+    /// Upload: ssh's stdin is `/dev/zero`, opened for it (otherwise `/dev/null`).
     pub stdin_zero: bool,
     /// What to verify afterwards: (kex, cipher, mac) where `None` = not pinned.
     pub expect: (Option<String>, Option<String>, Option<Option<String>>),
+    /// Auth is refused on purpose (`PreferredAuthentications=none`): exit 255 is success.
     pub kex_only: bool,
 }
 

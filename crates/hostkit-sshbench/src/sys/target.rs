@@ -6,8 +6,11 @@ use std::fmt;
 /// A parsed remote target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
+    /// Login name; None = ssh's default (the config's `User` or the local user).
     pub user: Option<String>,
+    /// Host name or address (IPv6 without brackets).
     pub host: String,
+    /// TCP port; None = the config's `Port` or 22.
     pub port: Option<u16>,
 }
 
@@ -34,7 +37,9 @@ impl fmt::Display for Remote {
     "invalid target `{input}`: {problem}\nhint: expected `[user@]host[:port]`, e.g. `alice@db1:2222` or `[::1]:22`"
 )]
 pub struct TargetError {
+    /// The target as given.
     pub input: String,
+    /// What is wrong with it.
     pub problem: &'static str,
 }
 
