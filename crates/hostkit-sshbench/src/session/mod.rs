@@ -145,7 +145,7 @@ impl Default for SessionOptions {
                 target_rel_ci: 0.03,
                 top_k: 5,
             },
-            time_budget_s: 240.0,
+            time_budget_s: 225.0,
             warmup_runs: 1,
             min_bytes: 256 * 1024,
             max_bytes: 16 << 30,

@@ -92,7 +92,7 @@ pub struct BenchArgs {
     /// Extra adaptive rounds start only if they fit in this many seconds of run time; at 1.2x
     /// the budget the run stops even inside the `--min-runs` rounds (the ranking then rests on
     /// fewer samples for some trials).
-    #[arg(long, value_name = "SECONDS", default_value = "240", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = "225", value_parser = parse_seconds)]
     pub time_budget: f64,
     /// Rows in the ranking (and trials kept sampling by adaptive stopping).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
