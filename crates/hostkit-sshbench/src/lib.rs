@@ -1,1 +1,16 @@
-//! OpenSSH algorithm benchmarking: algorithms, KEXINIT, plan, analysis (pure) and `sys/` runners.
+//! OpenSSH algorithm benchmarking. Pure modules (`algos`, `kexinit`, `policy`, `plan`,
+//! `record`, `analyze`, `report`) take values and return values; `session` drives a plan
+//! through a `TrialRunner`; only `sys/` touches processes, sockets and files.
+
+pub mod algos;
+pub mod analyze;
+pub mod kexinit;
+pub mod plan;
+pub mod policy;
+pub mod record;
+pub mod report;
+pub mod session;
+pub mod sys;
+
+#[cfg(test)]
+mod fixtures;

@@ -5,3 +5,4 @@ pub mod chronyd;
 pub mod cli;
 pub mod ntp_responder;
 pub mod proc_fixtures;
+pub mod sshd;

@@ -1,13 +1,208 @@
-//! Command-line grammar for `hostkit ssh` (placeholder until its issue lands).
+//! Command-line grammar for `hostkit ssh`: `bench`, `algos` and `report`. Declarations only;
+//! `commands/ssh/` does the work.
 
-use clap::Subcommand;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand, ValueEnum};
 
 #[derive(Debug, Subcommand)]
 pub enum SshCommand {
-    /// Not implemented yet.
-    Bench,
-    /// Not implemented yet.
-    Algos,
-    /// Not implemented yet.
-    Report,
+    /// Rank ciphers x MACs by throughput and key exchanges by handshake cost.
+    ///
+    /// Without TARGET, hostkit starts a private sshd on 127.0.0.1 (ephemeral keys, every
+    /// algorithm the local OpenSSH knows, stopped on exit) and benchmarks against it. With
+    /// TARGET (`[user@]host[:port]`), it connects with your keys, never prompting.
+    ///
+    /// The server's algorithms are read from its KEXINIT in one connection, intersected with
+    /// `ssh -Q`, de-duplicated (AEAD ciphers once, kex aliases once) and measured in randomized,
+    /// interleaved rounds until each median is known within 3 % (or `--max-runs` / the time
+    /// budget). Every sample is appended to a JSON-lines log as it lands; `--resume` continues an
+    /// interrupted run.
+    ///
+    /// Examples:
+    ///   hostkit ssh bench
+    ///   hostkit ssh bench --ciphers 'aes*gcm*,chacha20*' --direction both
+    ///   hostkit ssh bench admin@db1:2222 --policy hardened --top 5
+    ///   hostkit ssh bench --dry-run --matrix full
+    ///   hostkit ssh bench --resume hostkit-ssh-bench-20261129-070000-private-sshd.jsonl
+    #[command(verbatim_doc_comment)]
+    Bench(Box<BenchArgs>),
+    /// List what the client and the server offer, side by side, with security ratings.
+    ///
+    /// The client side comes from `ssh -Q`, the server side from its KEXINIT (one TCP connection,
+    /// no login). Without TARGET a private sshd is started and asked.
+    ///
+    /// Examples:
+    ///   hostkit ssh algos
+    ///   hostkit ssh algos db1 --format json | jq '.server.ciphers_c2s'
+    #[command(verbatim_doc_comment)]
+    Algos(AlgosArgs),
+    /// Re-analyse result logs: hostkit JSON-lines logs or ssh-performance.sh logs.
+    ///
+    /// Examples:
+    ///   hostkit ssh report results.jsonl
+    ///   hostkit ssh report results.jsonl --format markdown --top 10
+    ///   hostkit ssh report results.jsonl --format svg --out ranking.svg
+    ///   hostkit ssh report seed-run.log
+    #[command(verbatim_doc_comment)]
+    Report(ReportArgs),
+}
+
+/// Where to connect and which binaries to use.
+#[derive(Debug, Args)]
+pub struct Connection {
+    /// `[user@]host[:port]`; default: a private sshd started by hostkit on 127.0.0.1.
+    pub target: Option<String>,
+    /// ssh client binary to measure (e.g. an HPN-SSH build).
+    #[arg(long, value_name = "PATH")]
+    pub ssh: Option<PathBuf>,
+    /// sshd binary for the private server.
+    #[arg(long, value_name = "PATH")]
+    pub sshd: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Ciphers to measure: comma list, `*` globs (e.g. `aes*-gcm*,chacha20*`). Default: all.
+    #[arg(long, value_name = "LIST")]
+    pub ciphers: Option<String>,
+    /// MACs to measure: comma list, `*` globs (e.g. `*-etm@openssh.com`). Default: all.
+    #[arg(long, value_name = "LIST")]
+    pub macs: Option<String>,
+    /// Key exchanges to measure: comma list, `*` globs. Default: all.
+    #[arg(long, value_name = "LIST")]
+    pub kex: Option<String>,
+    /// `dedup`: AEAD once, kex measured apart from bulk; `full`: the seed's cartesian product.
+    #[arg(long, value_enum, default_value_t = MatrixArg::Dedup)]
+    pub matrix: MatrixArg,
+    /// Data direction of bulk trials.
+    #[arg(long, value_enum, default_value_t = DirectionArg::Up)]
+    pub direction: DirectionArg,
+    /// Target seconds of data transfer per bulk sample (sizes come from a few short probes).
+    #[arg(long, value_name = "SECONDS", default_value = "0.3", value_parser = parse_seconds)]
+    pub sample_time: f64,
+    /// Samples per trial before adaptive stopping may end it.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub min_runs: u32,
+    /// Most samples per trial.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_runs: u32,
+    /// Extra adaptive rounds start only if they fit in this many seconds of run time; at 1.2x
+    /// the budget the run stops even inside the `--min-runs` rounds (the ranking then rests on
+    /// fewer samples for some trials).
+    #[arg(long, value_name = "SECONDS", default_value = "225", value_parser = parse_seconds)]
+    pub time_budget: f64,
+    /// Rows in the ranking (and trials kept sampling by adaptive stopping).
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: u32,
+    /// Policy for the recommendation: `hardened`, `stribika`, `openssh-default` or `all`.
+    #[arg(long, value_name = "NAME", default_value = "hardened")]
+    pub policy: String,
+    /// Skip handshake (kex) trials.
+    #[arg(long)]
+    pub no_kex: bool,
+    /// Skip bulk (cipher x MAC) trials.
+    #[arg(long)]
+    pub no_bulk: bool,
+    /// Results log (JSON lines). Default: `hostkit-ssh-bench-DATE-TARGET.jsonl` here.
+    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
+    pub out: Option<PathBuf>,
+    /// Continue an interrupted run from its log (plan and seed come from the log).
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Print the plan and exit without measuring.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+    /// Seed of the randomized order (default: from the clock; recorded in the log).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlgosArgs {
+    #[command(flatten)]
+    pub conn: Connection,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
+    pub format: BenchFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// hostkit JSON-lines logs or ssh-performance.sh logs.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<PathBuf>,
+    /// Output format on stdout.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Rows in the ranking.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub top: u32,
+    /// Policy for the recommendation: `hardened`, `stribika`, `openssh-default` or `all`.
+    #[arg(long, value_name = "NAME", default_value = "hardened")]
+    pub policy: String,
+    /// Write the report to FILE (atomically: a temp file renamed into place) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MatrixArg {
+    Dedup,
+    Full,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DirectionArg {
+    Up,
+    Down,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    Svg,
+}
+
+/// A positive number of seconds (`0.3`, `2`), at most one hour.
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('s').parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a duration in seconds; expected a positive number up to 3600, e.g. `0.3`"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_parser_names_the_expected_form() {
+        assert_eq!(parse_seconds("0.3"), Ok(0.3));
+        assert_eq!(parse_seconds("2s"), Ok(2.0));
+        for bad in ["0", "-1", "abc", "NaN", "inf", "7200"] {
+            let e = parse_seconds(bad).unwrap_err();
+            assert!(
+                e.contains(&format!("`{bad}`")) && e.contains("expected"),
+                "{e}"
+            );
+        }
+    }
 }

@@ -28,12 +28,6 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// True when the user asked for no colour (<https://no-color.org>) or stdout is not a terminal.
-pub fn colour_disabled() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || !std::io::stdout().is_terminal()
-}
-
 /// Writes `contents` to `path` atomically: a temp file in the same directory, fsync, rename.
 /// Readers (node_exporter's textfile collector, monitoring) never see a half-written file.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {

@@ -35,11 +35,6 @@ impl Table {
         self.rows.push(cells.into_iter().map(Into::into).collect());
     }
 
-    /// Number of data rows.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
     /// True when no data rows were added.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
@@ -102,7 +97,6 @@ mod tests {
              aes128-gcm@openssh.com  391.2\n\
              3des-cbc                  8.1\n"
         );
-        assert_eq!(t.len(), 2);
     }
 
     #[test]

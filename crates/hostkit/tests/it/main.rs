@@ -4,6 +4,7 @@
 mod cli;
 mod ntp;
 mod proc;
+mod ssh;
 
 /// Path of the hostkit binary under test.
 pub fn bin() -> std::path::PathBuf {

@@ -1,0 +1,251 @@
+//! Drives a plan: warm-up, size probe, randomized interleaved rounds, adaptive repetition,
+//! appending every sample to the log through a sink, reporting progress to an observer.
+//! Pure orchestration over the `TrialRunner` trait; the real runner lives in `sys::runner`,
+//! a fake one in `fake.rs` for the tests (like hyperfine's executor trait). The loop itself is
+//! in `state.rs`, sample sizing in `sizing.rs`.
+//!
+//! OWNER: S2.
+
+#[cfg(test)]
+mod fake;
+mod sizing;
+mod state;
+
+use std::io::Write;
+
+use crate::analyze::StopRule;
+use crate::plan::{Plan, Trial};
+use crate::record::{End, Log, Negotiated, Record, Sample, to_line};
+use state::State;
+
+/// What one run of a trial measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measurement {
+    /// Payload bytes moved (0 for baselines and handshakes).
+    pub bytes: u64,
+    /// Wall seconds from spawning ssh to reaping it.
+    pub wall_s: f64,
+    /// ssh's own CPU seconds (wait4 rusage).
+    pub client_user_s: f64,
+    pub client_sys_s: f64,
+    /// Server CPU seconds, when they could be read (see `sys::runner`).
+    pub server_user_s: Option<f64>,
+    pub server_sys_s: Option<f64>,
+    /// 1-minute load average at the end of the sample.
+    pub load1: f64,
+    /// Key re-exchanges inside the sample.
+    pub rekeys: u32,
+    /// What ssh reported as negotiated (already verified against the trial).
+    pub negotiated: Negotiated,
+}
+
+/// A trial either measured or refused (recorded, and the run goes on).
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrialOutcome {
+    Measured(Measurement),
+    /// The server (or client) refused the combination; the reason is ssh's message.
+    Unsupported(String),
+}
+
+/// ssh or sshd failed in a way that stops the run (the message names the step and the log).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct RunnerError {
+    pub message: String,
+}
+
+/// Runs one sample of a trial. `bytes` is the payload for bulk trials (0 for baselines,
+/// ignored for handshakes).
+pub trait TrialRunner {
+    /// One sample; `Err` only for failures that must stop the run.
+    fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError>;
+}
+
+/// Where records go; each record must be durable when `record` returns.
+pub trait Sink {
+    /// Writes one record durably.
+    fn record(&mut self, record: &Record) -> std::io::Result<()>;
+}
+
+/// Appends JSON lines to a writer and flushes after each one.
+#[derive(Debug)]
+pub struct JsonlSink<W: Write>(pub W);
+
+impl<W: Write> Sink for JsonlSink<W> {
+    fn record(&mut self, record: &Record) -> std::io::Result<()> {
+        self.0.write_all(to_line(record).as_bytes())?;
+        self.0.flush()
+    }
+}
+
+impl Sink for Vec<Record> {
+    fn record(&mut self, record: &Record) -> std::io::Result<()> {
+        self.push(record.clone());
+        Ok(())
+    }
+}
+
+/// Progress reported to the binary (which draws a bar).
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// Expected total number of samples changed (grows with adaptive rounds).
+    Planned { total: u64 },
+    /// A phase begins: `warm-up`, `probe`, `round N`.
+    Phase { name: String },
+    /// One sample finished (logged).
+    Sample {
+        trial: &'a Trial,
+        sample: &'a Sample,
+    },
+    /// A trial was refused.
+    Unsupported { trial: &'a Trial, reason: &'a str },
+}
+
+/// Receives progress; the default does nothing.
+pub trait Observer {
+    fn event(&mut self, event: &Event<'_>);
+}
+
+/// An observer that ignores everything.
+#[derive(Debug, Default)]
+pub struct Quiet;
+
+impl Observer for Quiet {
+    fn event(&mut self, _: &Event<'_>) {}
+}
+
+/// Knobs of the loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionOptions {
+    pub seed: u64,
+    /// Target duration of the bulk part of one sample.
+    pub sample_time_s: f64,
+    /// Target duration of the bulk part of a size probe.
+    pub probe_time_s: f64,
+    pub rule: StopRule,
+    /// No adaptive round (beyond `rule.min_runs`) starts if it would end after this.
+    pub time_budget_s: f64,
+    /// Warm-up connections before anything is measured.
+    pub warmup_runs: u32,
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+    /// Rate assumed before anything about a cipher is known (bytes per second).
+    pub initial_rate_bps: f64,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            seed: 0,
+            sample_time_s: 0.3,
+            probe_time_s: 0.15,
+            rule: StopRule {
+                min_runs: 3,
+                max_runs: 10,
+                target_rel_ci: 0.03,
+                top_k: 5,
+            },
+            time_budget_s: 225.0,
+            warmup_runs: 1,
+            min_bytes: 256 * 1024,
+            max_bytes: 16 << 30,
+            initial_rate_bps: 200e6,
+        }
+    }
+}
+
+/// How the session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Complete,
+    Interrupted,
+}
+
+/// Summary of a finished (or interrupted) session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionReport {
+    pub status: Status,
+    /// Last round started.
+    pub rounds: u32,
+    /// Samples taken by this session (not counting resumed ones).
+    pub new_samples: usize,
+    pub elapsed_s: f64,
+    /// True when the time budget stopped further adaptive rounds.
+    pub budget_hit: bool,
+}
+
+/// Why a session stopped with an error (the log keeps everything up to it).
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("writing the results log: {0}")]
+    Sink(#[from] std::io::Error),
+    #[error("trial `{trial}`: {message}")]
+    Runner { trial: String, message: String },
+}
+
+/// Clock and stop flag the loop consults (injected so tests control time).
+pub struct Env<'a> {
+    /// Unix seconds now.
+    pub clock: &'a dyn Fn() -> f64,
+    /// True when the user asked to stop (Ctrl-C, SIGTERM).
+    pub stop: &'a dyn Fn() -> bool,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Env")
+    }
+}
+
+/// Runs `plan`. `prior` is the log of an interrupted run to resume (its samples count and
+/// are not redone). The caller writes the header; this writes samples and the end record.
+pub fn run(
+    plan: &Plan,
+    runner: &mut dyn TrialRunner,
+    sink: &mut dyn Sink,
+    observer: &mut dyn Observer,
+    opts: &SessionOptions,
+    prior: Option<&Log>,
+    env: &Env<'_>,
+) -> Result<SessionReport, SessionError> {
+    let mut s = State::new(plan, opts, prior, (env.clock)());
+    let result = s.drive(runner, sink, observer, env);
+    let elapsed_s = (env.clock)() - s.started;
+    let status = match &result {
+        Ok(status) => match status {
+            Status::Complete => "complete".to_string(),
+            Status::Interrupted => "interrupted".to_string(),
+        },
+        Err(e) => format!("failed: {e}"),
+    };
+    sink.record(&Record::End(End {
+        status,
+        unix_time: (env.clock)(),
+    }))?;
+    Ok(SessionReport {
+        status: result?,
+        rounds: s.round,
+        new_samples: s.new_samples,
+        elapsed_s,
+        budget_hit: s.budget_hit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonl_sink_writes_one_flushed_line_per_record() {
+        let mut sink = JsonlSink(Vec::new());
+        let end = Record::End(End {
+            status: "complete".into(),
+            unix_time: 1.5,
+        });
+        sink.record(&end).unwrap();
+        sink.record(&end).unwrap();
+        let text = String::from_utf8(sink.0).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.ends_with('\n'));
+    }
+}

@@ -1,0 +1,216 @@
+//! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
+//! the fixed per-connection cost (median zero-byte wall), the rate estimate (own samples, else
+//! the additive per-byte cost model) and the payload of the next sample.
+
+use std::collections::HashSet;
+
+use super::state::State;
+use crate::plan::{Direction, Trial, TrialKind, round_order};
+use crate::record::Sample;
+
+impl State<'_> {
+    /// Bulk trials to probe, in a randomized order: enough that every (cipher, direction) and
+    /// every (MAC, direction) has been seen once. Per-byte costs of a cipher and a MAC add up
+    /// (the additive model in [`State::rate_estimate`]), so the rest are predicted instead of
+    /// probed: 7 ciphers x 16 MACs + 3 AEAD need about 20 probes, not 115.
+    pub(super) fn probe_trials(&self) -> Vec<usize> {
+        if self.plan.trials.is_empty() {
+            return Vec::new();
+        }
+        let mut covered: HashSet<(String, Direction)> = HashSet::new();
+        let keys = |t: &Trial| match &t.kind {
+            TrialKind::Bulk {
+                cipher,
+                mac,
+                direction,
+                ..
+            } => Some((
+                (format!("c:{cipher}"), *direction),
+                mac.as_ref().map(|m| (format!("m:{m}"), *direction)),
+            )),
+            _ => None,
+        };
+        for t in &self.plan.trials {
+            if let Some((c, m)) = keys(t)
+                && self.samples.iter().any(|s| s.trial == t.id)
+            {
+                covered.insert(c);
+                covered.extend(m);
+            }
+        }
+        let mut out = Vec::new();
+        for i in round_order(self.plan, 0, self.opts.seed) {
+            let t = &self.plan.trials[i];
+            let Some((c, m)) = keys(t) else { continue };
+            if self.unsupported.contains(&t.id) {
+                continue;
+            }
+            let new_mac = m.as_ref().is_some_and(|m| !covered.contains(m));
+            if !covered.contains(&c) || new_mac {
+                covered.insert(c);
+                covered.extend(m);
+                out.push(i);
+            }
+        }
+        out
+    }
+
+    /// Median wall seconds of the zero-byte baseline of `dir` (0 when none yet).
+    pub(super) fn fixed_cost_s(&self, dir: Direction) -> f64 {
+        let ids: HashSet<&str> = self
+            .plan
+            .trials
+            .iter()
+            .filter(|t| matches!(t.kind, TrialKind::Baseline { direction } if direction == dir))
+            .map(|t| t.id.as_str())
+            .collect();
+        let walls: Vec<f64> = self
+            .samples
+            .iter()
+            .filter(|s| ids.contains(s.trial.as_str()))
+            .map(|s| s.wall_s)
+            .collect();
+        hostkit_stats::median(&walls).unwrap_or(0.0)
+    }
+
+    /// Estimated bulk rate of `trial` (bytes/s): the median over its own samples; else the
+    /// additive model on seconds per byte, `t(c, m) = t(c) + t(m) - t(all)`, where each term is
+    /// the median over samples sharing that cipher, that MAC, or the direction; else the
+    /// initial guess.
+    pub(super) fn rate_estimate(&self, trial: &Trial) -> f64 {
+        let TrialKind::Bulk {
+            cipher,
+            mac,
+            direction,
+            ..
+        } = &trial.kind
+        else {
+            return self.opts.initial_rate_bps;
+        };
+        let fixed = self.fixed_cost_s(*direction);
+        let per_byte = |s: &Sample| (s.wall_s - fixed).max(0.005) / s.bytes as f64;
+        let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
+            let xs: Vec<f64> = self
+                .samples
+                .iter()
+                .filter(|s| s.bytes > 0)
+                .filter(|s| {
+                    self.index
+                        .get(s.trial.as_str())
+                        .is_some_and(|&i| pred(&self.plan.trials[i].kind))
+                })
+                .map(per_byte)
+                .collect();
+            hostkit_stats::median(&xs)
+        };
+        let own = median_where(&|k| k == &trial.kind);
+        if let Some(t) = own {
+            return 1.0 / t;
+        }
+        let same_dir =
+            |k: &TrialKind| matches!(k, TrialKind::Bulk { direction: d, .. } if d == direction);
+        let t_c = median_where(&|k| {
+            same_dir(k) && matches!(k, TrialKind::Bulk { cipher: c, .. } if c == cipher)
+        });
+        let t_m = mac.as_ref().and_then(|m| {
+            median_where(&|k| {
+                same_dir(k) && matches!(k, TrialKind::Bulk { mac: Some(x), .. } if x == m)
+            })
+        });
+        let t_all = median_where(&same_dir);
+        let t = match (t_c, t_m, t_all) {
+            (Some(c), Some(m), Some(all)) => (c + m - all).max(0.25 * c.min(m)),
+            (Some(c), None, _) => c,
+            (None, Some(m), _) => m,
+            _ => return self.opts.initial_rate_bps,
+        };
+        1.0 / t
+    }
+
+    /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
+    pub(super) fn bytes_for(&self, trial: &Trial, probe: bool) -> u64 {
+        match trial.kind {
+            TrialKind::Bulk { .. } => {
+                let secs = if probe {
+                    self.opts.probe_time_s
+                } else {
+                    self.opts.sample_time_s
+                };
+                let raw = (self.rate_estimate(trial) * secs) as u64;
+                let clamped = raw.clamp(self.opts.min_bytes, self.opts.max_bytes);
+                clamped.div_ceil(65536) * 65536
+            }
+            _ => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::super::fake::*;
+    use super::super::*;
+    use super::State;
+
+    #[test]
+    fn probes_cover_every_cipher_and_mac_without_probing_every_pair() {
+        let mut trials = vec![];
+        for c in ["aes128-ctr", "aes256-ctr", "3des-cbc"] {
+            for m in ["hmac-sha1", "umac-64@openssh.com", "hmac-sha2-512"] {
+                trials.push(bulk(c, Some(m)));
+            }
+        }
+        let plan = Plan {
+            trials,
+            skipped: vec![],
+            full_product: 9,
+        };
+        let o = opts();
+        let s = State::new(&plan, &o, None, 0.0);
+        let probes = s.probe_trials();
+        assert!(probes.len() < 9 && probes.len() >= 3, "{probes:?}");
+        for name in [
+            "aes128-ctr",
+            "3des-cbc",
+            "umac-64@openssh.com",
+            "hmac-sha2-512",
+        ] {
+            assert!(
+                probes
+                    .iter()
+                    .any(|&i| plan.trials[i].id.contains(&format!("/{name}/"))
+                        || plan.trials[i].id.ends_with(&format!("/{name}"))),
+                "{name} not probed"
+            );
+        }
+    }
+
+    #[test]
+    fn sizes_samples_to_the_sample_time() {
+        let now = Cell::new(0.0);
+        let mut fake = Fake::new(&now);
+        let (_, recs) = go(&mut fake, &opts(), None, None);
+        for s in samples(&recs)
+            .iter()
+            .filter(|s| !s.warmup && s.round >= 2 && s.bytes > 0)
+        {
+            let bulk = s.wall_s - 0.25;
+            assert!(
+                (0.2..0.45).contains(&bulk),
+                "{} round {} bulk part {bulk:.3}s",
+                s.trial,
+                s.round
+            );
+        }
+        // 3des (8 MB/s) got far fewer bytes than aes128-gcm (400 MB/s).
+        let bytes_of = |id: &str| {
+            samples(&recs)
+                .iter()
+                .find(|s| s.trial.contains(id) && s.round == 3)
+                .map(|s| s.bytes)
+                .unwrap()
+        };
+        assert!(bytes_of("aes128-gcm") > 20 * bytes_of("3des-cbc"));
+    }
+}

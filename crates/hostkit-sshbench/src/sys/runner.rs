@@ -1,0 +1,486 @@
+//! The real [`TrialRunner`]: spawns the system ssh with the algorithms pinned, stdin opened on
+//! `/dev/zero` by ssh itself (no payload passes through hostkit), reaps it with wait4(2) for
+//! client user+sys CPU, and reads its LogLevel DEBUG1 stderr to verify what was negotiated
+//! (a mismatch is an error, never a silently wrong row), count NEWKEYS (rekeys), pick up the
+//! server's `/proc/$PPID/stat` line and classify refusals as unsupported.
+
+use std::fs::File;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::cancel::Cancel;
+use super::client::HOST_ALIAS;
+use super::{machine, sshd};
+use crate::plan::{Direction, Trial, TrialKind};
+use crate::record::Negotiated;
+use crate::session::{Measurement, RunnerError, TrialOutcome, TrialRunner};
+
+/// Marker the remote command prints before the sshd process's stat line.
+const STAT_MARKER: &str = "hostkit-stat: ";
+
+/// Runs trials with the system ssh.
+#[derive(Debug)]
+pub struct SshRunner {
+    /// The ssh binary (`--ssh` or from PATH).
+    pub ssh: PathBuf,
+    /// The generated `-F` config.
+    pub config: PathBuf,
+    /// Where the per-sample ssh debug log is written (overwritten each sample).
+    pub work_dir: PathBuf,
+    /// Where a failing sample's log is copied so it outlives the temp dir.
+    pub keep_dir: PathBuf,
+    /// Kex pinned for baseline (zero-byte) samples: the bulk trials' kex.
+    pub baseline_kex: Option<String>,
+    /// PID of the private sshd listener: samples start only when it has no connection left,
+    /// and handshake samples get server CPU from its reaped children (whole connection).
+    pub listener: Option<i32>,
+    /// Shared with the signal thread: stops the running ssh on Ctrl-C/SIGTERM.
+    pub cancel: Arc<Cancel>,
+    clk_tck: f64,
+}
+
+/// What ssh's debug output said.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SshLog {
+    pub negotiated: Negotiated,
+    /// `SSH2_MSG_NEWKEYS sent` lines (1 = initial key exchange only).
+    pub newkeys_sent: u32,
+    /// `(utime, stime)` ticks of the server process, when the remote command could read it.
+    pub server_ticks: Option<(u64, u64)>,
+    /// The "no matching ... found" line when the server refused an algorithm.
+    pub refusal: Option<String>,
+    /// The last non-debug line (ssh's error message), for error reports.
+    pub last_error: Option<String>,
+    /// Auth was refused (expected for kex-only samples).
+    pub auth_refused: bool,
+}
+
+impl SshRunner {
+    pub fn new(
+        ssh: PathBuf,
+        config: PathBuf,
+        work_dir: PathBuf,
+        keep_dir: PathBuf,
+        cancel: Arc<Cancel>,
+    ) -> Self {
+        SshRunner {
+            ssh,
+            config,
+            work_dir,
+            keep_dir,
+            baseline_kex: None,
+            listener: None,
+            cancel,
+            clk_tck: machine::clock_ticks_per_s(),
+        }
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.work_dir.join("ssh-sample.log")
+    }
+
+    /// Copies the sample log next to the results so an error can name it.
+    fn keep_log(&self, trial: &Trial) -> PathBuf {
+        let safe = super::file_safe(&trial.id);
+        let dest = self.keep_dir.join(format!("hostkit-ssh-error-{safe}.log"));
+        match std::fs::copy(self.log_path(), &dest) {
+            Ok(_) => dest,
+            Err(_) => self.log_path(),
+        }
+    }
+}
+
+/// Command-line pieces for one sample: `-o` options, remote command, stdin from /dev/zero.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invocation {
+    /// `-o` options (LogLevel and the pinned algorithms).
+    pub options: Vec<String>,
+    /// The remote command.
+    pub remote: String,
+    /// Upload: ssh's stdin is `/dev/zero`, opened for it (otherwise `/dev/null`).
+    pub stdin_zero: bool,
+    /// What to verify afterwards: (kex, cipher, mac) where `None` = not pinned.
+    pub expect: (Option<String>, Option<String>, Option<Option<String>>),
+    /// Auth is refused on purpose (`PreferredAuthentications=none`): exit 255 is success.
+    pub kex_only: bool,
+}
+
+/// The remote command moving `bytes` in `dir`, then printing the server stat line on stderr.
+pub fn remote_command(dir: Direction, bytes: u64) -> String {
+    let transfer = match dir {
+        Direction::Up => format!("head -c {bytes} >/dev/null"),
+        Direction::Down => format!("head -c {bytes} /dev/zero"),
+    };
+    format!(
+        "{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
+    )
+}
+
+/// Builds the invocation of `trial` (pure).
+pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invocation {
+    let mut options = vec!["LogLevel=DEBUG1".to_string()];
+    let pin_kex = |k: &str, options: &mut Vec<String>| {
+        options.push(format!("KexAlgorithms={k}"));
+        Some(k.to_string())
+    };
+    match &trial.kind {
+        TrialKind::Bulk {
+            cipher,
+            mac,
+            kex,
+            direction,
+        } => {
+            let k = pin_kex(kex, &mut options);
+            options.push(format!("Ciphers={cipher}"));
+            if let Some(m) = mac {
+                options.push(format!("MACs={m}"));
+            }
+            Invocation {
+                options,
+                remote: remote_command(*direction, bytes),
+                stdin_zero: *direction == Direction::Up,
+                expect: (k, Some(cipher.clone()), Some(mac.clone())),
+                kex_only: false,
+            }
+        }
+        TrialKind::Baseline { direction } => {
+            let k = baseline_kex.and_then(|k| pin_kex(k, &mut options));
+            Invocation {
+                options,
+                remote: remote_command(*direction, 0),
+                stdin_zero: *direction == Direction::Up,
+                expect: (k, None, None),
+                kex_only: false,
+            }
+        }
+        TrialKind::KexOnly { kex } => {
+            let k = pin_kex(kex, &mut options);
+            options.push("PreferredAuthentications=none".into());
+            Invocation {
+                options,
+                remote: "true".into(),
+                stdin_zero: false,
+                expect: (k, None, None),
+                kex_only: true,
+            }
+        }
+        TrialKind::Connect { kex } => {
+            let k = pin_kex(kex, &mut options);
+            Invocation {
+                options,
+                remote: "true".into(),
+                stdin_zero: false,
+                expect: (k, None, None),
+                kex_only: false,
+            }
+        }
+    }
+}
+
+/// Parses ssh's LogLevel DEBUG1 stderr (first key exchange wins; later ones are rekeys).
+pub fn parse_ssh_log(text: &str) -> SshLog {
+    let mut log = SshLog::default();
+    let mut have_c2s = false;
+    let mut have_s2c = false;
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r');
+        if let Some(rest) = line.strip_prefix("debug1: kex: algorithm: ") {
+            if log.negotiated.kex.is_empty() {
+                log.negotiated.kex = rest.trim().to_string();
+            }
+        } else if let Some(rest) = line.strip_prefix("debug1: kex: client->server cipher: ") {
+            if !have_c2s {
+                (log.negotiated.cipher_c2s, log.negotiated.mac_c2s) = cipher_mac(rest);
+                have_c2s = true;
+            }
+        } else if let Some(rest) = line.strip_prefix("debug1: kex: server->client cipher: ") {
+            if !have_s2c {
+                (log.negotiated.cipher_s2c, log.negotiated.mac_s2c) = cipher_mac(rest);
+                have_s2c = true;
+            }
+        } else if line.contains("SSH2_MSG_NEWKEYS sent") {
+            log.newkeys_sent += 1;
+        } else if let Some(rest) = line.split_once(STAT_MARKER).map(|(_, r)| r) {
+            log.server_ticks = machine::parse_stat_times(rest);
+        } else if line.contains("no matching") && line.contains("found") {
+            log.refusal = Some(line.to_string());
+        } else if line.contains("Permission denied") {
+            log.auth_refused = true;
+            log.last_error = Some(line.to_string());
+        } else if !line.starts_with("debug") && !line.trim().is_empty() {
+            log.last_error = Some(line.to_string());
+        }
+    }
+    log
+}
+
+/// `C MAC: M compression: none` -> (C, M).
+fn cipher_mac(rest: &str) -> (String, String) {
+    let mut words = rest.split_whitespace();
+    let cipher = words.next().unwrap_or("").to_string();
+    let mac = match (words.next(), words.next()) {
+        (Some("MAC:"), Some(m)) => m.to_string(),
+        _ => String::new(),
+    };
+    (cipher, mac)
+}
+
+/// Checks the negotiated algorithms against the pinned ones; `Err` names the difference.
+pub fn verify(inv: &Invocation, got: &Negotiated) -> Result<(), String> {
+    let (kex, cipher, mac) = &inv.expect;
+    if let Some(k) = kex
+        && &got.kex != k
+    {
+        return Err(format!("asked for kex `{k}`, ssh negotiated `{}`", got.kex));
+    }
+    if inv.kex_only {
+        return Ok(());
+    }
+    if let Some(c) = cipher {
+        for (dir, gc) in [
+            ("client->server", &got.cipher_c2s),
+            ("server->client", &got.cipher_s2c),
+        ] {
+            if gc != c {
+                return Err(format!(
+                    "asked for cipher `{c}`, ssh negotiated `{gc}` ({dir})"
+                ));
+            }
+        }
+    }
+    if let Some(m) = mac {
+        let want = m.as_deref().unwrap_or("<implicit>");
+        for (dir, gm) in [
+            ("client->server", &got.mac_c2s),
+            ("server->client", &got.mac_s2c),
+        ] {
+            if gm != want {
+                return Err(format!(
+                    "asked for MAC `{want}`, ssh negotiated `{gm}` ({dir})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl TrialRunner for SshRunner {
+    fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError> {
+        let inv = invocation(trial, bytes, self.baseline_kex.as_deref());
+        let err = |message: String| RunnerError { message };
+        let log_file = File::create(self.log_path())
+            .map_err(|e| err(format!("creating `{}`: {e}", self.log_path().display())))?;
+        let stdin = if inv.stdin_zero {
+            Stdio::from(
+                File::open("/dev/zero").map_err(|e| err(format!("opening /dev/zero: {e}")))?,
+            )
+        } else {
+            Stdio::null()
+        };
+        let handshake = matches!(
+            trial.kind,
+            TrialKind::KexOnly { .. } | TrialKind::Connect { .. }
+        );
+        let server_before = self.listener.and_then(|pid| {
+            sshd::wait_until_idle(pid, Duration::from_secs(2));
+            sshd::reaped_children_cpu_s(pid)
+        });
+        let mut cmd = Command::new(&self.ssh);
+        cmd.arg("-F").arg(&self.config).arg("-T");
+        for o in &inv.options {
+            cmd.arg("-o").arg(o);
+        }
+        cmd.arg(HOST_ALIAS)
+            .arg(&inv.remote)
+            .stdin(stdin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log_file))
+            .process_group(0);
+        super::die_with_parent(&mut cmd);
+        let t0 = Instant::now();
+        let child = cmd
+            .spawn()
+            .map_err(|e| err(format!("starting `{}`: {e}", self.ssh.display())))?;
+        let pid = child.id() as i32;
+        self.cancel.set_child(pid);
+        if self.cancel.is_cancelled() {
+            self.cancel.cancel();
+        }
+        let waited = wait4(pid);
+        let wall_s = t0.elapsed().as_secs_f64();
+        self.cancel.set_child(0);
+        drop(child);
+        let (code, ru) = waited.map_err(|e| err(format!("waiting for ssh: {e}")))?;
+        let load1 = machine::load1();
+        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let log = parse_ssh_log(&text);
+        if self.cancel.is_cancelled() {
+            return Err(err("interrupted".into()));
+        }
+        let ok = if inv.kex_only {
+            log.auth_refused && !log.negotiated.kex.is_empty()
+        } else {
+            code == Some(0)
+        };
+        if !ok {
+            if let Some(r) = log.refusal.clone() {
+                return Ok(TrialOutcome::Unsupported(r));
+            }
+            let path = self.keep_log(trial);
+            let status = code.map_or("was killed by a signal".to_string(), |c| {
+                format!("exited with status {c}")
+            });
+            return Err(err(format!(
+                "ssh {status}: {}\nhint: see the ssh debug log `{}`",
+                log.last_error.as_deref().unwrap_or("no error message"),
+                path.display()
+            )));
+        }
+        if let Err(why) = verify(&inv, &log.negotiated) {
+            let path = self.keep_log(trial);
+            return Err(err(format!(
+                "negotiation mismatch: {why}\nhint: see the ssh debug log `{}`",
+                path.display()
+            )));
+        }
+        let server = if handshake {
+            // The whole connection (pre-auth kex child, monitor, session) once it is reaped.
+            self.listener
+                .zip(server_before)
+                .and_then(|(pid, (u0, s0))| {
+                    sshd::wait_until_idle(pid, Duration::from_secs(2));
+                    sshd::reaped_children_cpu_s(pid).map(|(u1, s1)| (u1 - u0, s1 - s0))
+                })
+        } else {
+            log.server_ticks
+                .map(|(u, s)| (u as f64 / self.clk_tck, s as f64 / self.clk_tck))
+        };
+        Ok(TrialOutcome::Measured(Measurement {
+            bytes,
+            wall_s,
+            client_user_s: ru.0,
+            client_sys_s: ru.1,
+            server_user_s: server.map(|s| s.0),
+            server_sys_s: server.map(|s| s.1),
+            load1,
+            rekeys: log.newkeys_sent.saturating_sub(1),
+            negotiated: log.negotiated,
+        }))
+    }
+}
+
+/// Reaps `pid` with wait4(2): exit code (None when killed by a signal) and (user, sys) seconds.
+fn wait4(pid: i32) -> std::io::Result<(Option<i32>, (f64, f64))> {
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for our own child.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pointers are to locals that outlive the call.
+        let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    let code = if libc::WIFEXITED(status) {
+        Some(libc::WEXITSTATUS(status))
+    } else {
+        None
+    };
+    Ok((code, (secs(ru.ru_utime), secs(ru.ru_stime))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "debug1: Reading configuration data /tmp/x/ssh_config\n\
+debug1: kex: algorithm: curve25519-sha256\n\
+debug1: kex: host key algorithm: ssh-ed25519\n\
+debug1: kex: server->client cipher: aes128-gcm@openssh.com MAC: <implicit> compression: none\n\
+debug1: kex: client->server cipher: aes128-gcm@openssh.com MAC: <implicit> compression: none\n\
+debug1: SSH2_MSG_NEWKEYS sent\n\
+debug1: SSH2_MSG_NEWKEYS received\n\
+debug1: kex: algorithm: curve25519-sha256\n\
+debug1: SSH2_MSG_NEWKEYS sent\n\
+hostkit-stat: 14143 (sshd) S 13818 14143 14143 0 -1 4194560 17348 298 0 0 7 3 1 0 20 0\n\
+debug1: Exit status 0\n";
+
+    pub(super) fn gcm() -> Trial {
+        Trial {
+            id: "bulk/up/aes128-gcm@openssh.com/<implicit>/curve25519-sha256".into(),
+            kind: TrialKind::Bulk {
+                cipher: "aes128-gcm@openssh.com".into(),
+                mac: None,
+                kex: "curve25519-sha256".into(),
+                direction: Direction::Up,
+            },
+        }
+    }
+
+    #[test]
+    fn parses_negotiation_rekeys_and_server_stat() {
+        let l = parse_ssh_log(LOG);
+        assert_eq!(l.negotiated.kex, "curve25519-sha256");
+        assert_eq!(l.negotiated.cipher_c2s, "aes128-gcm@openssh.com");
+        assert_eq!(l.negotiated.mac_s2c, "<implicit>");
+        assert_eq!(l.newkeys_sent, 2);
+        assert_eq!(l.server_ticks, Some((7, 3)));
+        assert!(l.refusal.is_none());
+        assert!(verify(&invocation(&gcm(), 1, None), &l.negotiated).is_ok());
+    }
+
+    #[test]
+    fn mismatch_is_an_error_naming_both_names() {
+        let l = parse_ssh_log(&LOG.replace(
+            "aes128-gcm@openssh.com MAC",
+            "chacha20-poly1305@openssh.com MAC",
+        ));
+        let e = verify(&invocation(&gcm(), 1, None), &l.negotiated).unwrap_err();
+        assert!(
+            e.contains("`aes128-gcm@openssh.com`") && e.contains("`chacha20-poly1305@openssh.com`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn refusal_line_is_found() {
+        let l = parse_ssh_log(
+            "debug1: Connecting to 127.0.0.1\nUnable to negotiate with 127.0.0.1 port 2222: no matching cipher found. Their offer: aes128-ctr\n",
+        );
+        assert!(l.refusal.unwrap().contains("no matching cipher found"));
+    }
+
+    #[test]
+    fn invocations_pin_algorithms_and_pick_stdin() {
+        let up = invocation(&gcm(), 4096, None);
+        assert!(up.stdin_zero);
+        assert!(
+            up.options
+                .contains(&"Ciphers=aes128-gcm@openssh.com".to_string())
+        );
+        assert!(!up.options.iter().any(|o| o.starts_with("MACs=")));
+        assert!(up.remote.starts_with("head -c 4096 >/dev/null;"));
+        let kex = Trial {
+            id: "kex/x".into(),
+            kind: TrialKind::KexOnly {
+                kex: "ecdh-sha2-nistp256".into(),
+            },
+        };
+        let k = invocation(&kex, 0, None);
+        assert!(k.kex_only && !k.stdin_zero);
+        assert!(
+            k.options
+                .contains(&"PreferredAuthentications=none".to_string())
+        );
+        let down = remote_command(Direction::Down, 10);
+        assert!(down.starts_with("head -c 10 /dev/zero;"));
+    }
+}

@@ -1,0 +1,160 @@
+//! `hostkit ssh`: dispatch to `bench`, `algos` and `report`, plus what they share: reaching
+//! the target (private sshd or remote) and discovering what both sides support.
+
+mod algos;
+mod bench;
+mod progress;
+mod report;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hostkit_sshbench::algos::{ClientAlgos, Negotiable, ServerOffer, intersect};
+use hostkit_sshbench::analyze::Analysis;
+use hostkit_sshbench::kexinit::{ServerHello, to_offer};
+use hostkit_sshbench::policy::Policy;
+use hostkit_sshbench::report::{Recommendation, bars, text};
+use hostkit_sshbench::sys::cancel::Cancel;
+use hostkit_sshbench::sys::client::{self, SshClient};
+use hostkit_sshbench::sys::sshd::{PrivateSshd, WorkDir};
+use hostkit_sshbench::sys::{probe, target};
+
+use crate::cli::ssh::{Connection, SshCommand};
+use crate::exit::Outcome;
+
+/// Label of the private server in logs and file names.
+pub const PRIVATE: &str = "private-sshd";
+
+pub fn run(cmd: SshCommand) -> anyhow::Result<Outcome> {
+    match cmd {
+        SshCommand::Bench(a) => bench::run(*a),
+        SshCommand::Algos(a) => algos::run(a),
+        SshCommand::Report(a) => report::run(a),
+    }
+}
+
+/// A reachable target: the private sshd (kept alive while this lives) or a remote host.
+pub struct Prepared {
+    pub ssh: SshClient,
+    /// `private-sshd` or the remote as given.
+    pub label: String,
+    /// The generated `ssh -F` config.
+    pub config: PathBuf,
+    /// Private 0700 dir for per-sample logs.
+    pub work_dir: PathBuf,
+    /// Host and port for the KEXINIT probe.
+    pub addr: (String, u16),
+    pub sshd: Option<PrivateSshd>,
+    _remote_dir: Option<WorkDir>,
+}
+
+/// Locates ssh, then starts the private sshd or resolves the remote target's config.
+pub fn prepare(conn: &Connection, target_override: Option<&str>) -> anyhow::Result<Prepared> {
+    let ssh = SshClient::locate(conn.ssh.as_deref())?;
+    let target = conn
+        .target
+        .as_deref()
+        .or(target_override.filter(|t| *t != PRIVATE));
+    match target {
+        None => {
+            let sshd = PrivateSshd::start(&ssh, conn.sshd.as_deref())?;
+            Ok(Prepared {
+                label: PRIVATE.into(),
+                config: sshd.client_config(),
+                work_dir: sshd.dir().to_path_buf(),
+                addr: ("127.0.0.1".into(), sshd.port()),
+                ssh,
+                sshd: Some(sshd),
+                _remote_dir: None,
+            })
+        }
+        Some(t) => {
+            let remote = target::parse_remote(t)?;
+            let settings = ssh.resolve_remote(&remote)?;
+            let get = |k: &str| {
+                settings
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+            };
+            let host = get("hostname").unwrap_or_else(|| remote.host.clone());
+            let port = get("port")
+                .and_then(|p| p.parse().ok())
+                .or(remote.port)
+                .unwrap_or(22);
+            let dir = WorkDir::new()?;
+            let config = dir.path().join("ssh_config");
+            client::write_config(&config, &settings)?;
+            Ok(Prepared {
+                label: remote.to_string(),
+                config,
+                work_dir: dir.path().to_path_buf(),
+                addr: (host, port),
+                ssh,
+                sshd: None,
+                _remote_dir: Some(dir),
+            })
+        }
+    }
+}
+
+/// Both sides' algorithms and their intersection.
+pub struct Discovery {
+    pub client: ClientAlgos,
+    pub hello: ServerHello,
+    pub server: ServerOffer,
+    pub negotiable: Negotiable,
+}
+
+/// `ssh -Q` plus one KEXINIT read.
+pub fn discover(p: &Prepared) -> anyhow::Result<Discovery> {
+    let client = p.ssh.algos()?;
+    let hello = probe::probe(&p.addr.0, p.addr.1, Duration::from_secs(10))?;
+    let server = to_offer(&hello);
+    let negotiable = intersect(&client, &server);
+    Ok(Discovery {
+        client,
+        hello,
+        server,
+        negotiable,
+    })
+}
+
+/// The ranking for people: S1's text report, the bar chart and the recommendation.
+pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usize) -> String {
+    let mut out = text(analysis, top);
+    out.push('\n');
+    out.push_str(&bars(analysis, top, 40));
+    if let Some(r) = rec {
+        out.push_str(&format!(
+            "\nRecommended under the `{}` policy (`--policy`), for ~/.ssh/config:\n{}\n\nFor sshd_config:\n{}\n",
+            r.policy, r.ssh_config, r.sshd_config
+        ));
+    }
+    out
+}
+
+/// A policy preset by name, or an error listing the presets.
+pub fn policy(name: &str) -> anyhow::Result<Policy> {
+    Policy::preset(name).with_context(|| {
+        format!(
+            "unknown policy `{name}`\nhint: use one of `hardened`, `stribika`, `openssh-default`, `all`"
+        )
+    })
+}
+
+/// Installs SIGINT/SIGTERM handling that cancels the run (and its running ssh) cleanly.
+pub fn install_signals(cancel: Arc<Cancel>) -> anyhow::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("installing signal handlers")?;
+    let handle = signals.handle();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            cancel.cancel();
+        }
+    });
+    Ok(handle)
+}
