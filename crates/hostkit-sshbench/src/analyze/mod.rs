@@ -212,12 +212,14 @@ fn kex_results(
         if is_kex_only {
             row.kex_only_ms = summary;
             row.client_cpu_ms = hostkit_stats::median(&client).or(row.client_cpu_ms);
-            row.server_cpu_ms = hostkit_stats::median(&server).or(row.server_cpu_ms);
+            // Server CPU comes from /proc in 10 ms ticks: a median of ticks is stuck on a
+            // multiple of 10 ms, the mean of many quantised samples is not (it is unbiased).
+            row.server_cpu_ms = hostkit_stats::mean(&server).or(row.server_cpu_ms);
         } else {
             row.connect_ms = summary;
             if row.kex_only_ms.is_none() {
                 row.client_cpu_ms = hostkit_stats::median(&client);
-                row.server_cpu_ms = hostkit_stats::median(&server);
+                row.server_cpu_ms = hostkit_stats::mean(&server);
             }
         }
     }

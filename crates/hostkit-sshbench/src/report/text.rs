@@ -157,7 +157,7 @@ fn kex_section(out: &mut String, analysis: &Analysis) {
     }
     let _ = writeln!(
         out,
-        "Handshake per kex, ms (kex-only: key exchange and host key check; connect: full login + `true`):"
+        "Handshake per kex, ms (kex-only: key exchange and host key check; connect: full login + `true`;\n CPU: client median from wait4, server mean of /proc 10 ms ticks):"
     );
     let mut t = TextTable::new(&[
         ("KEX", Align::Left),
