@@ -2,7 +2,15 @@
 //! (a check that found a problem), 2 an error. Nagios commands bypass this with their own
 //! 0/1/2/3 codes via [`Outcome::Code`]. A broken pipe on stdout counts as success.
 
-use std::process::ExitCode;
+/// The process exit status (0-255) that `main` returns to the C runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExitCode(pub u8);
+
+impl From<u8> for ExitCode {
+    fn from(code: u8) -> Self {
+        ExitCode(code)
+    }
+}
 
 /// Success.
 pub const OK: u8 = 0;

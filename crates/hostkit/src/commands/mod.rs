@@ -23,7 +23,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 /// Called by `main` when clap rejects the command line. The Nagios plugins (`ntp check`,
 /// `proc load --nagios`) must answer UNKNOWN (3) on stdout so monitoring shows the mistake;
 /// everything else keeps clap's own message and exit code 2.
-pub fn usage_error(err: clap::Error) -> std::process::ExitCode {
+pub fn usage_error(err: clap::Error) -> crate::exit::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let noun_verb = (
         args.first().map(String::as_str),

@@ -57,7 +57,7 @@ pub(crate) fn unknown(message: &str) -> anyhow::Result<Outcome> {
 
 /// Called by `main` when clap rejects the command line: for `ntp check` the error becomes
 /// UNKNOWN (3) on stdout, as Nagios expects; anything else keeps clap's own behaviour.
-pub fn parse_error(err: clap::Error) -> std::process::ExitCode {
+pub fn parse_error(err: clap::Error) -> crate::exit::ExitCode {
     use clap::error::ErrorKind;
     let args: Vec<String> = std::env::args().skip(1).take(2).collect();
     let is_check = args.len() == 2 && args[0] == "ntp" && args[1] == "check";
@@ -76,7 +76,7 @@ pub fn parse_error(err: clap::Error) -> std::process::ExitCode {
 
 /// When argv is `hostkit ntp check ...`, parses only that command's grammar and runs it
 /// (the help text is the same as through the full grammar); `None` for anything else.
-pub fn check_fast_path() -> Option<std::process::ExitCode> {
+pub fn check_fast_path() -> Option<crate::exit::ExitCode> {
     use clap::Parser;
     let mut args = std::env::args_os();
     let _bin = args.next();

@@ -5,13 +5,14 @@
 //! validated, minimum-delay of 4 samples, refused ports reported at once.
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use hostkit_nagios::{Status, Thresholds};
 use hostkit_ntp::check::Policy;
 use hostkit_ntp::render::{self, CompatOptions};
 use hostkit_ntp::server::{Family, NTP_PORT, ServerSpec, parse_port};
+
+use crate::exit::ExitCode;
 
 use super::{CheckConfig, execute, legacy_range};
 use crate::exit::{self, Outcome};

@@ -203,7 +203,7 @@ pub fn nagios(args: &LoadArgs) -> Outcome {
 
 /// A clap usage error under `proc load --nagios`: `PROC LOAD UNKNOWN: ...` on stdout, exit 3
 /// (help and version requests keep clap's behaviour).
-pub fn nagios_usage_error(err: clap::Error) -> std::process::ExitCode {
+pub fn nagios_usage_error(err: clap::Error) -> crate::exit::ExitCode {
     use clap::error::ErrorKind;
     if matches!(
         err.kind(),
@@ -218,5 +218,5 @@ pub fn nagios_usage_error(err: clap::Error) -> std::process::ExitCode {
         .unwrap_or_default()
         .trim_start_matches("error: ");
     println!("PROC LOAD UNKNOWN: {first}");
-    std::process::ExitCode::from(3)
+    crate::exit::ExitCode::from(3)
 }
