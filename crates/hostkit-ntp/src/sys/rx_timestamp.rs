@@ -77,16 +77,31 @@ mod tests {
         let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
         enable(&rx).unwrap();
         let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let before = NtpTimestamp::from_system_time(SystemTime::now());
-        tx.send_to(b"hello", rx.local_addr().unwrap()).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(30));
-        let mut buf = [0u8; 16];
-        let (n, arrival) = recv(&rx, &mut buf).unwrap();
-        let after = NtpTimestamp::from_system_time(SystemTime::now());
-        assert_eq!(&buf[..n], b"hello");
-        let since_send = arrival.diff(before).to_seconds();
-        // Stamped on arrival, ~30 ms before we read it.
-        assert!((0.0..0.02).contains(&since_send), "{since_send}");
-        assert!(after.diff(arrival).to_seconds() >= 0.025);
+        // The stamp is always between send and read. That it is the *arrival* (not the read) is
+        // shown by a datagram left 30 ms in the queue; a loaded or virtualised host can deliver
+        // one late now and then, so one clean attempt out of five is the proof.
+        let mut stamped_on_arrival = false;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            let before = NtpTimestamp::from_system_time(SystemTime::now());
+            tx.send_to(b"hello", rx.local_addr().unwrap()).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            let mut buf = [0u8; 16];
+            let (n, arrival) = recv(&rx, &mut buf).unwrap();
+            let after = NtpTimestamp::from_system_time(SystemTime::now());
+            assert_eq!(&buf[..n], b"hello");
+            let since_send = arrival.diff(before).to_seconds();
+            let until_read = after.diff(arrival).to_seconds();
+            assert!(
+                since_send >= -1e-6 && until_read >= -1e-6,
+                "{since_send} {until_read}"
+            );
+            seen.push((since_send, until_read));
+            if since_send < 0.02 && until_read >= 0.025 {
+                stamped_on_arrival = true;
+                break;
+            }
+        }
+        assert!(stamped_on_arrival, "never stamped on arrival: {seen:?}");
     }
 }
