@@ -2,6 +2,7 @@
 //! stdout is data, stderr is talk (DESIGN.md §3.5): progress and warnings go to stderr and are
 //! hidden when stderr is not a terminal.
 
+pub mod civil;
 pub mod progress;
 pub mod table;
 

@@ -24,24 +24,12 @@ pub fn elapsed(seconds: f64) -> String {
     }
 }
 
-/// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC; civil-from-days, H. Hinnant's algorithm).
+/// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC).
 pub fn utc(unix_seconds: f64) -> String {
-    let t = unix_seconds.max(0.0) as i64;
-    let (days, rem) = (t.div_euclid(86_400), t.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = crate::output::civil::utc(unix_seconds);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 
