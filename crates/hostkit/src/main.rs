@@ -14,6 +14,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod lazy_libm;
 mod output;
 
 use clap::Parser;
