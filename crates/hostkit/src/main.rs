@@ -14,6 +14,9 @@
 mod cli;
 mod commands;
 mod exit;
+// Static builds (`bench/ntp-check --static`) link libm.a and load no DSOs anyway.
+#[cfg(not(target_feature = "crt-static"))]
+mod lazy_libm;
 mod output;
 
 use clap::Parser;

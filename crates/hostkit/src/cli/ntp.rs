@@ -119,11 +119,11 @@ pub struct CheckArgs {
     #[arg(short = '6', long = "ipv6")]
     pub ipv6: bool,
     /// Valid samples wanted per address; the minimum-delay one is used.
-    #[arg(short = 'n', long, default_value_t = 1, value_name = "N",
+    #[arg(short = 'n', long, default_value = "1", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=64))]
     pub samples: u32,
     /// Seconds between samples to one address (public servers rate-limit; use 0 for your own).
-    #[arg(long, default_value_t = 2.0, value_name = "SECONDS")]
+    #[arg(long, default_value = "2", value_name = "SECONDS")]
     pub interval: f64,
     /// Warning range for the offset in seconds ([@][start:][end], `~` = -infinity).
     #[arg(
@@ -153,19 +153,19 @@ pub struct CheckArgs {
     #[arg(long, value_name = "RANGE")]
     pub stratum_critical: Option<String>,
     /// Servers with a larger root distance (seconds) count as unsynchronised.
-    #[arg(long, default_value_t = 1.5, value_name = "SECONDS")]
+    #[arg(long, default_value = "1.5", value_name = "SECONDS")]
     pub max_root_distance: f64,
     /// Known offset of the servers in seconds, subtracted from the measured offset.
     #[arg(
         short = 'o',
         long,
-        default_value_t = 0.0,
+        default_value = "0",
         value_name = "SECONDS",
         allow_negative_numbers = true
     )]
     pub expect_offset: f64,
     /// Overall deadline in seconds, name resolution included (fractions allowed).
-    #[arg(short, long, default_value_t = 10.0, value_name = "SECONDS")]
+    #[arg(short, long, default_value = "10", value_name = "SECONDS")]
     pub timeout: f64,
     /// State when no server answered at all (silence, refused port, unresolvable name).
     #[arg(long, value_enum, default_value = "critical", value_name = "STATE")]

@@ -5,6 +5,7 @@ mod cli;
 mod ntp;
 mod proc;
 mod ssh;
+mod startup;
 
 /// Path of the hostkit binary under test.
 pub fn bin() -> std::path::PathBuf {

@@ -56,9 +56,16 @@ impl Filter {
     /// Builds the filter, resolving users and compiling the regex.
     pub fn new(args: &TimeArgs, users: &Users) -> anyhow::Result<Filter> {
         let comm = match &args.comm {
-            Some(re) => Some(regex::bytes::Regex::new(re).with_context(|| {
+            // Command names are bytes: ASCII classes and ASCII `(?i)`, which need none of
+            // regex's Unicode case tables (see the `regex` features in the root Cargo.toml).
+            Some(re) => Some(
+                regex::bytes::RegexBuilder::new(re)
+                    .unicode(false)
+                    .build()
+                    .with_context(|| {
                 format!("`{re}` is not a valid --comm regular expression\nhint: e.g. `--comm '^(php|nginx)'`")
-            })?),
+            })?,
+            ),
             None => None,
         };
         Ok(Filter {
