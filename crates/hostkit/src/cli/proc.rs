@@ -155,7 +155,8 @@ pub struct TimeArgs {
     /// Only processes of these users (names or UIDs, comma-separated or repeated).
     #[arg(short, long = "user", value_name = "USER", value_delimiter = ',')]
     pub users: Vec<String>,
-    /// Only commands matching this regular expression (on the raw name bytes).
+    /// Only commands matching this regular expression (on the raw name bytes; ASCII classes
+    /// and ASCII `(?i)`, no `\p{..}`).
     #[arg(long, value_name = "REGEX")]
     pub comm: Option<String>,
     /// Only processes with a thread in one of these states, e.g. `D` or `D,R` or `DRT`.
