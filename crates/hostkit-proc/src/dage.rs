@@ -49,20 +49,10 @@ impl DTracker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::tests::{proc_, with_threads};
-    use crate::snapshot::{Facts, SystemInfo};
+    use crate::snapshot::tests::{proc_, snapshot_at, with_threads};
 
     fn snap(ps: Vec<Process>, s: u64) -> Snapshot {
-        Snapshot {
-            processes: ps,
-            problems: vec![],
-            system: SystemInfo::default(),
-            facts: Facts {
-                clk_tck: 100,
-                ncpu: 1,
-            },
-            monotonic_ns: s * 1_000_000_000,
-        }
+        snapshot_at(ps, 1, s * 1_000_000_000)
     }
 
     #[test]

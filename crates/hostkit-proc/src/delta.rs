@@ -121,20 +121,10 @@ fn started(p: &Process) -> DeltaRow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::SystemInfo;
-    use crate::snapshot::tests::proc_;
+    use crate::snapshot::tests::{proc_, snapshot_at};
 
     fn snap(ps: Vec<Process>, at_ns: u64) -> Snapshot {
-        Snapshot {
-            processes: ps,
-            problems: vec![],
-            system: SystemInfo::default(),
-            facts: Facts {
-                clk_tck: 100,
-                ncpu: 2,
-            },
-            monotonic_ns: at_ns,
-        }
+        snapshot_at(ps, 2, at_ns)
     }
 
     #[test]

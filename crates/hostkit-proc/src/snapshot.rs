@@ -208,6 +208,18 @@ pub(crate) mod tests {
         }
     }
 
+    /// A snapshot of `processes` taken at `monotonic_ns` on a machine with `ncpu` CPUs
+    /// (USER_HZ 100), for tests across the crate.
+    pub fn snapshot_at(processes: Vec<Process>, ncpu: u32, monotonic_ns: u64) -> Snapshot {
+        Snapshot {
+            processes,
+            problems: vec![],
+            system: SystemInfo::default(),
+            facts: Facts { clk_tck: 100, ncpu },
+            monotonic_ns,
+        }
+    }
+
     /// Adds threads with the given states (TIDs pid+1..) to a process.
     pub fn with_threads(mut p: Process, states: &[char], wchan: Option<&str>) -> Process {
         let mut threads = vec![Thread {

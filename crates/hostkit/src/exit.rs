@@ -44,6 +44,21 @@ pub fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
     }
 }
 
+/// A clap error under a Nagios mode (`ntp check`, `proc load --nagios`): `--help` and
+/// `--version` keep clap's behaviour; a real usage error goes to `unknown` with clap's message
+/// (without its `error: ` prefix), which prints the plugin's UNKNOWN line and returns exit 3.
+pub fn nagios_usage_error(err: clap::Error, unknown: impl FnOnce(&str) -> ExitCode) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) {
+        err.exit();
+    }
+    let rendered = err.render().to_string();
+    unknown(rendered.trim_start_matches("error: ").trim_end())
+}
+
 /// Prints `error: ...` with the context chain, then any `hint:` lines the error carries.
 pub fn report(err: &anyhow::Error) {
     let text = format!("{err:#}");

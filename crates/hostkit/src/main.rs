@@ -56,7 +56,7 @@ fn run() -> ExitCode {
     }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
-        // Nagios modes (`ntp check`, `proc load --nagios`) turn usage errors into UNKNOWN (3).
+        // `proc load --nagios` turns usage errors into UNKNOWN (3); see `commands::usage_error`.
         Err(err) => return commands::usage_error(err),
     };
     exit::finish(commands::run(cli))

@@ -20,20 +20,18 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Called by `main` when clap rejects the command line. The Nagios plugins (`ntp check`,
-/// `proc load --nagios`) must answer UNKNOWN (3) on stdout so monitoring shows the mistake;
-/// everything else keeps clap's own message and exit code 2.
+/// Called by `main` when clap rejects the command line. `proc load --nagios` is a Nagios
+/// plugin and must answer UNKNOWN (3) on stdout so monitoring shows the mistake (`ntp check`
+/// never gets here: [`ntp::check_fast_path`] parses and answers it first); everything else
+/// keeps clap's own message and exit code 2.
 pub fn usage_error(err: clap::Error) -> crate::exit::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let noun_verb = (
-        args.first().map(String::as_str),
-        args.get(1).map(String::as_str),
-    );
-    match noun_verb {
-        (Some("ntp"), Some("check")) => ntp::parse_error(err),
-        (Some("proc"), Some("load")) if args.iter().any(|a| a == "--nagios") => {
-            proc::nagios_usage_error(err)
-        }
-        _ => err.exit(),
+    let nagios_load = args.first().is_some_and(|a| a == "proc")
+        && args.get(1).is_some_and(|a| a == "load")
+        && args.iter().any(|a| a == "--nagios");
+    if nagios_load {
+        proc::nagios_usage_error(err)
+    } else {
+        err.exit()
     }
 }

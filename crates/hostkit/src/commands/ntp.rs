@@ -55,23 +55,10 @@ pub(crate) fn unknown(message: &str) -> anyhow::Result<Outcome> {
     Ok(Outcome::Code(Status::Unknown.code()))
 }
 
-/// Called by `main` when clap rejects the command line: for `ntp check` the error becomes
-/// UNKNOWN (3) on stdout, as Nagios expects; anything else keeps clap's own behaviour.
+/// A clap error for `ntp check` (reached only through [`check_fast_path`]): UNKNOWN (3) on
+/// stdout, as Nagios expects.
 pub fn parse_error(err: clap::Error) -> crate::exit::ExitCode {
-    use clap::error::ErrorKind;
-    let args: Vec<String> = std::env::args().skip(1).take(2).collect();
-    let is_check = args.len() == 2 && args[0] == "ntp" && args[1] == "check";
-    if !is_check
-        || matches!(
-            err.kind(),
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-        )
-    {
-        err.exit();
-    }
-    let rendered = err.render().to_string();
-    let message = rendered.trim_start_matches("error: ").trim_end();
-    crate::exit::finish(unknown(message))
+    crate::exit::nagios_usage_error(err, |message| crate::exit::finish(unknown(message)))
 }
 
 /// When argv is `hostkit ntp check ...`, parses only that command's grammar and runs it

@@ -201,22 +201,14 @@ pub fn nagios(args: &LoadArgs) -> Outcome {
     Outcome::Code(code)
 }
 
-/// A clap usage error under `proc load --nagios`: `PROC LOAD UNKNOWN: ...` on stdout, exit 3
-/// (help and version requests keep clap's behaviour).
+/// A clap usage error under `proc load --nagios`: `PROC LOAD UNKNOWN: ...` (clap's first
+/// line) on stdout, exit 3 (help and version requests keep clap's behaviour).
 pub fn nagios_usage_error(err: clap::Error) -> crate::exit::ExitCode {
-    use clap::error::ErrorKind;
-    if matches!(
-        err.kind(),
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-    ) {
-        err.exit();
-    }
-    let rendered = err.render().to_string();
-    let first = rendered
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches("error: ");
-    println!("PROC LOAD UNKNOWN: {first}");
-    crate::exit::ExitCode::from(3)
+    crate::exit::nagios_usage_error(err, |message| {
+        println!(
+            "PROC LOAD UNKNOWN: {}",
+            message.lines().next().unwrap_or_default()
+        );
+        crate::exit::ExitCode::from(3)
+    })
 }
