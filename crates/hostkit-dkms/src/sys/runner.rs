@@ -1,0 +1,1 @@
+//! Runs the external programs of a build (bash for MAKE/CLEAN, patch, strip, sign-file, depmod).
