@@ -189,8 +189,12 @@ pub fn parse(args: &[String], probe: &dyn PathProbe) -> Result<Invocation, ArgEr
             "--no-initrd" | "--no-clean-kernel" | "--no-prepare-kernel" => {
                 inv.warnings.push(format!("Deprecated feature: {a}"));
             }
-            "--binaries-only" | "--source-only" | "--rpm_safe_upgrade" | "--symlink-modules"
-            | "--modprobe-on-install" | "--debug" => {}
+            "--binaries-only"
+            | "--source-only"
+            | "--rpm_safe_upgrade"
+            | "--symlink-modules"
+            | "--modprobe-on-install"
+            | "--debug" => {}
             "--force" => inv.force = true,
             "--force-version-override" => inv.force_version_override = true,
             "--all" => inv.all = true,
@@ -342,7 +346,14 @@ mod tests {
     fn errors_and_codes() {
         assert_eq!(p("status build").unwrap_err().code, 4);
         assert_eq!(p("status --bogus").unwrap_err().code, 2);
-        assert_eq!(p("remove m/v --all -k 1.2").unwrap().check().unwrap_err().code, 2);
+        assert_eq!(
+            p("remove m/v --all -k 1.2")
+                .unwrap()
+                .check()
+                .unwrap_err()
+                .code,
+            2
+        );
         assert_eq!(p("build").unwrap().check_module_args().unwrap_err().code, 1);
     }
 }

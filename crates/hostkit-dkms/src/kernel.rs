@@ -174,7 +174,9 @@ impl KernelRange {
             .unwrap_or((Op::Eq, part));
             let rest = rest.trim();
             if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
-                return Err(err(format!("`{part}` has no version starting with a digit")));
+                return Err(err(format!(
+                    "`{part}` has no version starting with a digit"
+                )));
             }
             bounds.push((op, rest.to_string()));
         }

@@ -227,7 +227,11 @@ fn records(v: &Vars, ctx: &Context, facts: &Facts, c: &mut Conf) {
         // stays empty unless the distribution overrides it).
         let dest_location = match facts.location_override {
             Some(o) => o.to_string(),
-            None => raw_loc.split_ascii_whitespace().next().unwrap_or("").to_string(),
+            None => raw_loc
+                .split_ascii_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string(),
         };
         if raw_loc.is_empty() {
             c.errors.push(format!(

@@ -136,7 +136,11 @@ fn assignment(lx: &mut Lexer, scope: &dyn Scope, vars: &mut Vars) -> Result<(), 
             return Err(lx.fail("an array index that is not a number"));
         }
         lx.bump();
-        index = Some(digits.parse::<usize>().map_err(|_| lx.fail("a huge index"))?);
+        index = Some(
+            digits
+                .parse::<usize>()
+                .map_err(|_| lx.fail("a huge index"))?,
+        );
     }
     if lx.peek() != Some(b'=') {
         return Err(lx.fail("a command"));
@@ -176,9 +180,10 @@ fn assignment(lx: &mut Lexer, scope: &dyn Scope, vars: &mut Vars) -> Result<(), 
     }
     // Value a dkms re-read would reinterpret: leave it to bash.
     if is_whitelisted(&name)
-        && vars.map.get(&name).is_some_and(|a| {
-            a.values().any(|v| !reread_safe(v))
-        })
+        && vars
+            .map
+            .get(&name)
+            .is_some_and(|a| a.values().any(|v| !reread_safe(v)))
     {
         return Err(lx.fail("a value with `$`, backquote, `\"` or `\\` (re-read by dkms)"));
     }
@@ -281,9 +286,9 @@ fn reread_safe(v: &str) -> bool {
     let b = v.as_bytes();
     !b.iter().enumerate().any(|(i, c)| match c {
         b'`' | b'"' | b'\\' => true,
-        b'$' => b.get(i + 1).is_some_and(|n| {
-            n.is_ascii_alphanumeric() || b"_{(@*#?$!-".contains(n)
-        }),
+        b'$' => b
+            .get(i + 1)
+            .is_some_and(|n| n.is_ascii_alphanumeric() || b"_{(@*#?$!-".contains(n)),
         _ => false,
     })
 }

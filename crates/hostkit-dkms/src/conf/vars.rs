@@ -85,7 +85,10 @@ impl Vars {
 
     /// `NAME[i]=value`.
     pub fn set(&mut self, name: &str, i: usize, value: String) {
-        self.map.entry(name.to_string()).or_default().insert(i, value);
+        self.map
+            .entry(name.to_string())
+            .or_default()
+            .insert(i, value);
     }
 
     /// `NAME=(values...)`: replaces the whole array.
@@ -101,7 +104,11 @@ impl Vars {
         for name in WHITELIST {
             if let Some(arr) = self.map.get(*name) {
                 for (i, v) in arr {
-                    out.set(name, *i, v.split_ascii_whitespace().collect::<Vec<_>>().join(" "));
+                    out.set(
+                        name,
+                        *i,
+                        v.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
+                    );
                 }
             }
         }

@@ -244,7 +244,10 @@ mod tests {
                 "PACKAGE_NAME=hello\nPACKAGE_VERSION=\"0.1\"\nMAKE[0]=\"make  KVER=$kernelver M=${dkms_tree}/x\"\n\
                  PATCH[0]=a.patch\nPATCH_MATCH[0]=cloud\nlocal_thing=1\n",
             ),
-            ("hello-0.1.conf", "PATCH[1]=b.patch\nPATCH_MATCH[1]='^6[.]1$'\nX=$local_thing\n"),
+            (
+                "hello-0.1.conf",
+                "PATCH[1]=b.patch\nPATCH_MATCH[1]='^6[.]1$'\nX=$local_thing\n",
+            ),
             ("hello-0.1-6.1.0-57-amd64.conf", "PATCH=(c.patch)\n"),
         ]);
         assert_eq!(s, b);

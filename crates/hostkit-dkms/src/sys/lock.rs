@@ -18,7 +18,11 @@ pub fn lock_module(dkms_tree: &str, module: &str) -> io::Result<ModuleLock> {
     let dir = PathBuf::from(format!("{dkms_tree}/.hostkit/locks"));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{module}.lock"));
-    let file = File::options().create(true).truncate(false).write(true).open(&path)?;
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
     // SAFETY: flock on a valid open descriptor has no memory-safety preconditions.
     let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
     if rc != 0 {

@@ -31,14 +31,21 @@ pub fn verinfo(path: &str) -> (String, String) {
     let checksum = words.next().unwrap_or("").to_string();
     let src = get("srcversion");
     let src = if src.is_empty() { checksum } else { src };
-    (ver, src.split_ascii_whitespace().next().unwrap_or("").to_string())
+    (
+        ver,
+        src.split_ascii_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 fn parse_fields(sec: &[u8]) -> Vec<(String, String)> {
     sec.split(|b| *b == 0)
         .filter_map(|kv| {
             let s = String::from_utf8_lossy(kv);
-            s.split_once('=').map(|(k, v)| (k.to_string(), v.to_string()))
+            s.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
         })
         .collect()
 }

@@ -183,7 +183,11 @@ impl Scanner<'_> {
     /// One `do_status` pass for (kernel pattern, arch pattern).
     pub fn pass(&mut self, q: &Query, kpat: Option<&str>, apat: Option<&str>, report: &mut Report) {
         let mpat = if q.module.is_empty() { "*" } else { &q.module };
-        let vpat = if q.version.is_empty() { "*" } else { &q.version };
+        let vpat = if q.version.is_empty() {
+            "*"
+        } else {
+            &q.version
+        };
         let cli_mv = (q.module.as_str(), q.version.as_str());
         let kpat = kpat.filter(|s| !s.is_empty()).unwrap_or("+([0-9]).*");
         let apat = apat.filter(|s| !s.is_empty()).unwrap_or("*");
@@ -258,7 +262,11 @@ impl Scanner<'_> {
                 Some(tree_mod) if installed => {
                     let dest = self.actual_dest_location(m, k, a, r, suffix);
                     let inst = ko_path(
-                        &format!("{}/{k}{}", self.roots.install_tree, dest.unwrap_or_default()),
+                        &format!(
+                            "{}/{k}{}",
+                            self.roots.install_tree,
+                            dest.unwrap_or_default()
+                        ),
                         &r.dest_name,
                         suffix,
                     );
