@@ -200,8 +200,7 @@ fn word(
     let mut out = String::new();
     let mut bytes = Vec::new();
     let mut first = true;
-    loop {
-        let Some(c) = lx.peek() else { break };
+    while let Some(c) = lx.peek() {
         match c {
             b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => {
                 if matches!(c, b';' | b'&' | b'|' | b'<' | b'>' | b'(') {

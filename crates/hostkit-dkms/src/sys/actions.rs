@@ -298,9 +298,8 @@ pub fn prepare_signing(sign_file: &str, s: &Signing, say: &mut dyn Say) -> bool 
     }
     say.out(&format!("Signing key: {}\n", s.key));
     say.out(&format!("Public certificate (MOK): {}\n", s.cert));
-    if !s.key.starts_with("pkcs11:")
-        && !(Path::new(&s.key).is_file() && Path::new(&s.cert).is_file())
-    {
+    let have_pair = Path::new(&s.key).is_file() && Path::new(&s.cert).is_file();
+    if !(s.key.starts_with("pkcs11:") || have_pair) {
         say.out("Certificate or key are missing, generating self signed certificate for MOK...\n");
         let _ = run(
             "openssl",

@@ -29,10 +29,13 @@ pub enum Tier {
     Bash,
 }
 
+/// (conf path, etc dir, the visible dkms variables).
+type CacheKey = (String, PathBuf, Vec<(String, String)>);
+
 /// Reads dkms.conf chains with a per-process cache.
 #[derive(Debug, Default)]
 pub struct ConfReader {
-    cache: HashMap<(String, PathBuf, Vec<(String, String)>), (Vars, Tier)>,
+    cache: HashMap<CacheKey, (Vars, Tier)>,
     /// bash processes started so far.
     pub forks: usize,
     /// Force the bash tier (tests compare both tiers).

@@ -121,10 +121,11 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
             | Action::Install
             | Action::Add
     );
-    if matches!(action, Action::Add) && inv.module.is_empty() {
-        if let Some(dir) = &inv.source_dir {
-            return add_source_dir(&mut sess, inv, dir);
-        }
+    if matches!(action, Action::Add)
+        && inv.module.is_empty()
+        && let Some(dir) = &inv.source_dir
+    {
+        return add_source_dir(&mut sess, inv, dir);
     }
     if needs_mv && let Err(e) = inv.check_module_args() {
         print_error(&e.lines);
@@ -157,18 +158,12 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
     if matches!(action, Action::Autoinstall) {
         return autoinstall(&mut sess, &ka, &mut say);
     }
-    let _lock = match lock_module(&roots.dkms_tree, m) {
-        Ok(l) => Some(l),
-        // A read-only or missing tree: dkms's own checks below report it.
-        Err(_) => None,
-    };
+    // A read-only or missing tree: dkms's own checks below report it.
+    let _lock = lock_module(&roots.dkms_tree, m).ok();
     let result = (|| -> Result<(), Died> {
         match action {
             Action::Add => {
                 let (k, a) = ka.first().cloned().unwrap_or_default();
-                if sess.is_added(m, v) {
-                    // dkms's maybe_add is only for implicit adds; an explicit add dies 3.
-                }
                 sess.add(m, v, &k, &a, &mut say)
             }
             Action::Build => sess.build_many(m, v, &ka, &mut say),
