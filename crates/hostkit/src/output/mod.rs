@@ -2,9 +2,10 @@
 //! stdout is data, stderr is talk (DESIGN.md §3.5): progress and warnings go to stderr and are
 //! hidden when stderr is not a terminal.
 
-pub mod civil;
 pub mod progress;
-pub mod table;
+
+// The one rendering layer; kept reachable here so commands say `output::table`.
+pub use hostkit_render::{civil, table};
 
 use std::io::Write;
 use std::path::Path;

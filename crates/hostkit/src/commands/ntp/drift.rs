@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use hostkit_ntp::drift::{self, DEFAULT_PATHS, Drift, DriftKind};
 use serde_json::json;
 
@@ -32,10 +32,10 @@ fn locate(args: &DriftArgs) -> anyhow::Result<(PathBuf, Option<DriftKind>)> {
         }
     }
     let tried: Vec<&str> = DEFAULT_PATHS.iter().map(|(p, _)| *p).collect();
-    bail!(
-        "no drift file found (tried {})\nhint: pass the file, e.g. `hostkit ntp drift /path/to/ntp.drift`; macOS 10.13+ keeps no drift file",
-        tried.join(", ")
-    )
+    Err(crate::error::hinted(
+        format!("no drift file found (tried {})", tried.join(", ")),
+        "pass the file, e.g. `hostkit ntp drift /path/to/ntp.drift`; macOS 10.13+ keeps no drift file",
+    ))
 }
 
 fn age_text(seconds: u64) -> String {
@@ -70,8 +70,9 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
         .map(|a| a.as_secs());
     let ppm = d.frequency_ppm;
     if d.pinned() {
-        eprintln!(
-            "warning: {ppm:.3} ppm is ntpd's ±500 ppm limit: the real error is probably larger\nhint: check the hardware clock or the kernel clocksource"
+        crate::error::warn(
+            format!("{ppm:.3} ppm is ntpd's ±500 ppm limit: the real error is probably larger"),
+            Some("check the hardware clock or the kernel clocksource"),
         );
     } else if ppm.abs() > LARGE_PPM {
         eprintln!("warning: {ppm:.3} ppm is unusually large (more than {LARGE_PPM} ppm)");
