@@ -3,6 +3,8 @@
 
 mod cli;
 mod dkms;
+mod docs;
+mod house;
 mod ntp;
 mod proc;
 mod ssh;
