@@ -261,16 +261,21 @@ pub struct Signing {
 /// and `mok.pub` (dkms always uses /var/lib/dkms; hostkit stays inside the given tree).
 pub fn signing_paths(roots: &Roots) -> Signing {
     let env = |n: &str| std::env::var(n).ok().filter(|s| !s.is_empty());
+    let key = roots.mok_signing_key.clone().or_else(|| env("mok_signing_key"));
+    let cert = roots.mok_certificate.clone().or_else(|| env("mok_certificate"));
     Signing {
-        key: env("mok_signing_key").unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
-        cert: env("mok_certificate").unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),
+        key: key.unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
+        cert: cert.unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),
     }
 }
 
 /// dkms's sign-file lookup for a kernel.
-pub fn sign_file_for(k: &str) -> String {
-    if let Ok(s) = std::env::var("sign_file")
-        && !s.is_empty()
+pub fn sign_file_for(roots: &Roots, k: &str) -> String {
+    if let Some(s) = roots
+        .sign_file
+        .clone()
+        .or_else(|| std::env::var("sign_file").ok())
+        .filter(|s| !s.is_empty())
     {
         return s;
     }
@@ -608,7 +613,7 @@ impl Session<'_> {
                     continue;
                 }
             }
-            let sf = sign_file_for(k);
+            let sf = sign_file_for(self.roots, k);
             let sign = prepare_signing(&sf, &signing, say).then(|| (sf, signing.clone()));
             let conf = self.prepare(m, v, k, a, say)?;
             prepared.push(BuildJob {

@@ -117,6 +117,15 @@ fn framework_conf(r: &mut Roots) {
                 *slot = vars.scalar(name).to_string();
             }
         }
+        for (name, slot) in [
+            ("sign_file", &mut r.sign_file),
+            ("mok_signing_key", &mut r.mok_signing_key),
+            ("mok_certificate", &mut r.mok_certificate),
+        ] {
+            if vars.is_set(name) {
+                *slot = Some(vars.scalar(name).to_string());
+            }
+        }
     }
 }
 
