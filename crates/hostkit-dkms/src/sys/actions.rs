@@ -261,8 +261,14 @@ pub struct Signing {
 /// and `mok.pub` (dkms always uses /var/lib/dkms; hostkit stays inside the given tree).
 pub fn signing_paths(roots: &Roots) -> Signing {
     let env = |n: &str| std::env::var(n).ok().filter(|s| !s.is_empty());
-    let key = roots.mok_signing_key.clone().or_else(|| env("mok_signing_key"));
-    let cert = roots.mok_certificate.clone().or_else(|| env("mok_certificate"));
+    let key = roots
+        .mok_signing_key
+        .clone()
+        .or_else(|| env("mok_signing_key"));
+    let cert = roots
+        .mok_certificate
+        .clone()
+        .or_else(|| env("mok_certificate"));
     Signing {
         key: key.unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
         cert: cert.unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),

@@ -69,7 +69,10 @@ mod tests {
             let _l2 = lock_module(&t, "hello").unwrap();
             tx.send(()).unwrap();
         });
-        assert!(rx.recv_timeout(std::time::Duration::from_millis(200)).is_err());
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err()
+        );
         drop(l);
         rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
         h.join().unwrap();
