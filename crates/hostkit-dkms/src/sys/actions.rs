@@ -651,7 +651,7 @@ impl Session<'_> {
 
     fn unbuild_dirs(&self, m: &str, v: &str, k: &str, a: &str) {
         let mv = self.roots.mv_dir(m, v);
-        let _ = std::fs::remove_dir_all(format!("{mv}/{k}/{a}"));
+        discard(&format!("{mv}/{k}/{a}"), &mv);
         let kdir = format!("{mv}/{k}");
         let has_sub = std::fs::read_dir(&kdir).is_ok_and(|rd| {
             rd.filter_map(|e| e.ok())
@@ -997,6 +997,21 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Deletes `dir` so that a kill at any moment leaves either the whole entry or nothing: it is
+/// first renamed to a dot-name in `parent` (invisible to dkms's globs), then removed.
+fn discard(dir: &str, parent: &str) {
+    let trash = format!("{parent}/.hostkit-trash-{}", std::process::id());
+    let _ = std::fs::remove_dir_all(&trash);
+    match std::fs::rename(dir, &trash) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&trash);
+        }
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

@@ -6,7 +6,9 @@ use hostkit_dkms::args::{Action, Invocation};
 use hostkit_dkms::kernel::{KernelRange, dkms_ver_key, sort_versions};
 use hostkit_dkms::plan::{Plan, Step};
 use hostkit_dkms::sys::Roots;
-use hostkit_dkms::sys::actions::{Died, Options, Session};
+use hostkit_dkms::sys::actions::{
+    Died, Options, Session, prepare_signing, sign_file_for, signing_paths,
+};
 use hostkit_dkms::sys::lock::lock_module;
 use hostkit_dkms::sys::runner::{Say, StdSay};
 
@@ -127,7 +129,18 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
     {
         return add_source_dir(&mut sess, inv, dir);
     }
-    if needs_mv && let Err(e) = inv.check_module_args() {
+    if needs_mv && let Err(mut e) = inv.check_module_args() {
+        if matches!(action, Action::Build | Action::Install) && !inv.all {
+            // dkms gets there through do_build: signing is prepared first, then the implicit
+            // add complains in its own name.
+            let (rel, _) = uname();
+            let k = inv.kernels.first().cloned().unwrap_or(rel);
+            let sf = sign_file_for(&roots, &k);
+            prepare_signing(&sf, &signing_paths(&roots), &mut say);
+            for l in &mut e.lines {
+                *l = l.replacen(action.name(), "add", 1);
+            }
+        }
         print_error(&e.lines);
         return e.code;
     }
@@ -478,10 +491,8 @@ fn dry_run(sess: &mut Session, action: Action, inv: &Invocation, ka: &[(String, 
         });
     }
     if inv.format.as_deref() == Some("json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan).unwrap_or_default()
-        );
+        let env = hostkit_render::json::Envelope::new("dkms plan", 1, super::now(), &plan);
+        print!("{}", env.to_pretty());
     } else {
         print!("{}", plan.text());
     }

@@ -44,7 +44,9 @@ pub fn personality(argv: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
         let cli = PatchCli::try_parse_from(&v).unwrap_or_else(|e| e.exit());
         return crate::exit::finish(patch::run(cli.command));
     }
-    ExitCode(dispatch("dkms", &args))
+    // dkms's usage names the program as invoked ($0).
+    let argv0 = std::env::args().next().unwrap_or_else(|| "dkms".into());
+    ExitCode(dispatch(&argv0, &args))
 }
 
 /// Prints dkms's `Error! ...` block on stderr.
