@@ -7,7 +7,7 @@ use hostkit_dkms::kernel::{KernelRange, dkms_ver_key, sort_versions};
 use hostkit_dkms::plan::{Plan, Step};
 use hostkit_dkms::sys::Roots;
 use hostkit_dkms::sys::actions::{
-    Died, Options, Session, prepare_signing, sign_file_for, signing_paths,
+    Died, Options, Session, execute, prepare_signing, sign_file_for, signing_paths,
 };
 use hostkit_dkms::sys::lock::lock_module;
 use hostkit_dkms::sys::runner::{Say, StdSay};
@@ -359,18 +359,36 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
     let mut failed = false;
     loop {
         let mut progress = false;
-        let mut next = Vec::new();
-        for (m, v, deps) in std::mem::take(&mut candidates) {
-            let deps: Vec<String> = deps
-                .into_iter()
-                .filter(|d| !installed.contains(d))
-                .collect();
-            if !deps.is_empty() {
-                next.push((m, v, deps));
-                continue;
-            }
-            let _lock = lock_module(&sess.roots.dkms_tree, &m).ok();
-            match install(sess, &m, &v, &[(k.clone(), a.clone())], say) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut candidates)
+            .into_iter()
+            .map(|(m, v, deps)| {
+                let deps: Vec<String> = deps
+                    .into_iter()
+                    .filter(|d| !installed.contains(d))
+                    .collect();
+                (m, v, deps)
+            })
+            .partition(|(_, _, deps)| deps.is_empty());
+        candidates = waiting;
+        // Every ready module builds at once (one -j budget); installs follow in dkms's order.
+        let locks: Vec<_> = ready
+            .iter()
+            .map(|(m, _, _)| lock_module(&sess.roots.dkms_tree, m).ok())
+            .collect();
+        let mut groups = Vec::new();
+        for (m, v, _) in &ready {
+            let built = sess.is_built(m, v, &k, &a).unwrap_or(false);
+            groups.push(if built {
+                Vec::new()
+            } else {
+                sess.plan_builds(m, v, &[(k.clone(), a.clone())])
+            });
+        }
+        let results = execute(groups, sess.opts.jobs);
+        for ((m, v, _), (buf, built)) in ready.into_iter().zip(results) {
+            buf.replay(say);
+            let _ = std::fs::remove_dir(format!("{}/build", sess.roots.mv_dir(&m, &v)));
+            match built.and_then(|()| sess.install_one(&m, &v, &k, &a, say)) {
                 Ok(()) => {
                     installed.push(m);
                     progress = true;
@@ -381,7 +399,7 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
                 }
             }
         }
-        candidates = next;
+        drop(locks);
         if !progress {
             break;
         }
