@@ -344,13 +344,8 @@ fn bump(t: &[u64]) -> Option<Vec<u64>> {
 fn components(lo: Option<&[u64]>, hi: Option<(&[u64], bool)>) -> Option<String> {
     let lo = lo.filter(|l| !l.is_empty());
     let hi = match hi {
-        Some((h, incl)) if h.is_empty() => {
-            if incl {
-                None
-            } else {
-                return None;
-            }
-        }
+        Some(([], true)) => None,
+        Some(([], false)) => return None,
         h => h,
     };
     if lo.is_none() && hi.is_none() {
