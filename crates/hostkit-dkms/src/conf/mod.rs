@@ -85,6 +85,8 @@ pub struct Conf {
     pub modules: Vec<ModuleRecord>,
     pub make_command: String,
     pub clean: String,
+    /// CLEAN was not set: dkms's default `make -C <kernel> M=<build> clean`.
+    pub clean_is_default: bool,
     /// `patch_array`: the patches that apply to this kernel, in order.
     pub patches: Vec<String>,
     pub build_exclude: bool,
@@ -286,6 +288,7 @@ fn make_and_patches(v: &Vars, ctx: &Context, facts: &Facts, c: &mut Conf) {
         make = format!("make -C {} M={build}", ctx.kernel_source_dir);
     }
     if c.clean.is_empty() {
+        c.clean_is_default = true;
         c.clean = format!("make -C {} M={build} clean", ctx.kernel_source_dir);
     }
     if let Some(cfg) = facts.kernel_config {
