@@ -118,8 +118,10 @@ impl Conf {
 pub struct Facts<'a> {
     /// Distribution install location override (`/updates/dkms` on Debian/Ubuntu/Arch).
     pub location_override: Option<&'a str>,
-    /// Text of `$kernel_config` (clang/lld detection), if readable.
-    pub kernel_config: Option<&'a str>,
+    /// `$kernel_config` has `CONFIG_CC_IS_CLANG=y` (dkms adds `CC=clang` to MAKE).
+    pub clang: bool,
+    /// `$kernel_config` has `CONFIG_LD_IS_LLD=y` (dkms adds `LD=ld.lld`).
+    pub lld: bool,
     /// Text of `$kernel_source_dir/.config` (BUILD_EXCLUSIVE_CONFIG), if it exists.
     pub source_dir_config: Option<&'a str>,
 }
@@ -291,13 +293,11 @@ fn make_and_patches(v: &Vars, ctx: &Context, facts: &Facts, c: &mut Conf) {
         c.clean_is_default = true;
         c.clean = format!("make -C {} M={build} clean", ctx.kernel_source_dir);
     }
-    if let Some(cfg) = facts.kernel_config {
-        if cfg.lines().any(|l| l.contains("CONFIG_CC_IS_CLANG=y")) {
-            make.push_str(" CC=clang");
-        }
-        if cfg.lines().any(|l| l.contains("CONFIG_LD_IS_LLD=y")) {
-            make.push_str(" LD=ld.lld");
-        }
+    if facts.clang {
+        make.push_str(" CC=clang");
+    }
+    if facts.lld {
+        make.push_str(" LD=ld.lld");
     }
     c.make_command = make;
     for i in 0..v.count("PATCH") {

@@ -40,6 +40,8 @@ pub struct ConfReader {
     typed: HashMap<(CacheKey, Option<String>), Conf>,
     /// Kernel `.config` texts by path (read once per process, not per entry).
     configs: HashMap<String, Option<std::rc::Rc<str>>>,
+    /// (clang, lld) of a kernel `.config` by path.
+    toolchains: HashMap<String, (bool, bool)>,
     /// bash processes started so far.
     pub forks: usize,
     /// Force the bash tier (tests compare both tiers).
@@ -118,11 +120,16 @@ impl ConfReader {
             return Ok(c.clone());
         }
         let (vars, _) = self.vars(conf_path, etc_dir, ctx)?;
-        let kconfig = self.config(&ctx.kernel_config);
-        let sconfig = self.config(&format!("{}/.config", ctx.kernel_source_dir));
+        let (clang, lld) = self.toolchain(&ctx.kernel_config.clone());
+        let sconfig = if vars.is_set("BUILD_EXCLUSIVE_CONFIG") {
+            self.config(&format!("{}/.config", ctx.kernel_source_dir))
+        } else {
+            None
+        };
         let facts = Facts {
             location_override,
-            kernel_config: kconfig.as_deref(),
+            clang,
+            lld,
             source_dir_config: sconfig.as_deref(),
         };
         let c = conf::typed(&vars, ctx, &facts);
@@ -132,6 +139,20 @@ impl ConfReader {
 }
 
 impl ConfReader {
+    fn toolchain(&mut self, path: &str) -> (bool, bool) {
+        if let Some(t) = self.toolchains.get(path) {
+            return *t;
+        }
+        let t = self.config(path).map_or((false, false), |c| {
+            (
+                c.contains("CONFIG_CC_IS_CLANG=y"),
+                c.contains("CONFIG_LD_IS_LLD=y"),
+            )
+        });
+        self.toolchains.insert(path.to_string(), t);
+        t
+    }
+
     fn config(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
         self.configs
             .entry(path.to_string())
