@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::conf::Conf;
 use crate::kernel::{dkms_ver_key, version_cmp};
 use crate::sys::modinfo::verinfo;
-use crate::sys::runner::{Buffered, Say, bash, run, tail};
+use crate::sys::runner::{Buffered, Say, bash, bash_output, run, tail};
 use crate::sys::scan::{Scanner, ko_path};
 use crate::sys::{ConfError, ConfReader, Roots};
 
@@ -424,11 +424,8 @@ impl BuildJob {
                 ));
             }
             say.out(&format!("applying patch {p}..."));
-            let rc = bash(
-                &format!("patch -p1 < ./patches/{p} >/dev/null"),
-                &bdir,
-                &env,
-            );
+            let (rc, printed) = bash_output(&format!("patch -p1 < ./patches/{p}"), &bdir, &env);
+            say.out(&printed);
             if rc != 0 {
                 say.out(&format!("(bad exit status: {rc})\n"));
                 return Err(died(
