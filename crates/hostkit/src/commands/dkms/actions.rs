@@ -6,9 +6,8 @@ use hostkit_dkms::args::{Action, Invocation};
 use hostkit_dkms::kernel::{KernelRange, dkms_ver_key, sort_versions};
 use hostkit_dkms::plan::{Plan, Step};
 use hostkit_dkms::sys::Roots;
-use hostkit_dkms::sys::actions::{
-    Died, Options, Session, execute, prepare_signing, sign_file_for, signing_paths,
-};
+use hostkit_dkms::sys::actions::{Died, Options, Session};
+use hostkit_dkms::sys::build::{execute, prepare_signing, sign_file_for, signing_paths};
 use hostkit_dkms::sys::lock::lock_module;
 use hostkit_dkms::sys::runner::{Say, StdSay};
 
