@@ -174,6 +174,8 @@ pub fn synthetic_log() -> crate::record::Log {
             seed: 42,
             options: serde_json::json!({}),
             trials,
+            hostname: None,
+            negotiable: None,
         },
         samples,
         unsupported: vec![Unsupported {

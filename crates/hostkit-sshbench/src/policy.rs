@@ -22,6 +22,13 @@ pub struct Policy {
     pub macs: Vec<String>,
     /// Allowed kex (`*` globs; aliases match their canonical name).
     pub kex: Vec<String>,
+    /// Allowed host-key (signature) algorithms (`*` globs); judged by `ssh algos --policy`.
+    #[serde(default = "all_names")]
+    pub host_keys: Vec<String>,
+}
+
+fn all_names() -> Vec<String> {
+    owned(&["*"])
 }
 
 /// Names of the built-in presets, for help texts and error hints.
@@ -130,6 +137,7 @@ impl Policy {
             ciphers,
             macs,
             kex,
+            host_keys: preset_host_keys(name),
         })
     }
 
@@ -141,6 +149,7 @@ impl Policy {
             ciphers: all_if_empty(ciphers),
             macs: all_if_empty(macs),
             kex: all_if_empty(kex),
+            host_keys: all_names(),
         }
     }
 
@@ -182,6 +191,229 @@ impl Policy {
         self.kex
             .iter()
             .any(|p| Pattern(p.clone()).matches(kex) || canonical_kex(p) == canon)
+    }
+}
+
+/// Host-key algorithms of a preset (certificate types follow their plain type).
+fn preset_host_keys(name: &str) -> Vec<String> {
+    match name {
+        "hardened" => owned(&[
+            "sk-ssh-ed25519-cert-v01@openssh.com",
+            "ssh-ed25519-cert-v01@openssh.com",
+            "rsa-sha2-512-cert-v01@openssh.com",
+            "rsa-sha2-256-cert-v01@openssh.com",
+            "sk-ssh-ed25519@openssh.com",
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+        ]),
+        "stribika" => owned(&[
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+            "ssh-rsa",
+        ]),
+        "openssh-default" => owned(&[
+            "ssh-ed25519*",
+            "ecdsa-sha2-nistp*",
+            "sk-ssh-ed25519*",
+            "sk-ecdsa-sha2-nistp256*",
+            "rsa-sha2-512*",
+            "rsa-sha2-256*",
+        ]),
+        "good" => DB
+            .iter()
+            .filter(|(n, r, _)| *r == Good && is_host_key_name(n))
+            .flat_map(|(n, _, _)| [(*n).to_owned(), cert_of(n)])
+            .collect(),
+        _ => all_names(),
+    }
+}
+
+/// The certificate type of a plain host-key type (`ssh-ed25519` -> `ssh-ed25519-cert-v01@openssh.com`).
+fn cert_of(name: &str) -> String {
+    match name.strip_suffix("@openssh.com") {
+        Some(base) => format!("{base}-cert-v01@openssh.com"),
+        None => format!("{name}-cert-v01@openssh.com"),
+    }
+}
+
+fn is_host_key_name(n: &str) -> bool {
+    n.starts_with("ssh-")
+        || n.starts_with("rsa-")
+        || n.starts_with("ecdsa-")
+        || n.starts_with("sk-")
+        || n.starts_with("webauthn-")
+}
+
+/// Why a policy file cannot be read (line numbers count from 1).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PolicyFileError {
+    #[error(
+        "line {line}: unknown keyword `{keyword}`; expected `Name`, `Ciphers`, `MACs`, `KexAlgorithms` or `HostKeyAlgorithms`"
+    )]
+    UnknownKeyword { line: usize, keyword: String },
+    #[error("line {line}: `{keyword}` has no value; expected a comma list of names or `*` globs")]
+    MissingValue { line: usize, keyword: String },
+    #[error(
+        "line {line}: `{keyword}` starts with `{prefix}`; a policy lists what is allowed, without `+`, `-` or `^`"
+    )]
+    Modifier {
+        line: usize,
+        keyword: String,
+        prefix: char,
+    },
+    #[error("no `Ciphers`, `MACs`, `KexAlgorithms` or `HostKeyAlgorithms` line")]
+    Empty,
+}
+
+/// One algorithm a server offers, judged by a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub kind: crate::algos::AlgoKind,
+    pub name: String,
+    pub allowed: bool,
+    /// The rating database's view, for the listing.
+    pub rating: Rating,
+}
+
+/// A server's offer judged by a policy: every offered algorithm with its verdict, and the
+/// kinds for which the server offers nothing the policy allows (no connection possible).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    pub policy: String,
+    pub verdicts: Vec<Verdict>,
+    pub nothing_allowed: Vec<crate::algos::AlgoKind>,
+}
+
+impl Judgement {
+    /// Offered algorithms the policy rejects.
+    pub fn rejected(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(|v| !v.allowed)
+    }
+
+    /// True when the server offers nothing the policy rejects and something of every kind.
+    pub fn passes(&self) -> bool {
+        self.rejected().next().is_none() && self.nothing_allowed.is_empty()
+    }
+}
+
+impl Policy {
+    /// Reads a policy written as sshd_config lines: `Ciphers`, `MACs`, `KexAlgorithms`,
+    /// `HostKeyAlgorithms` (comma lists, `*` globs; a missing line allows everything of that
+    /// kind) and an optional `Name`; `#` comments and blank lines are ignored; keywords are
+    /// case-insensitive as in sshd_config(5). `default_name` names it when `Name` is absent.
+    pub fn from_text(text: &str, default_name: &str) -> Result<Policy, PolicyFileError> {
+        let mut p = Policy::custom(default_name, vec![], vec![], vec![]);
+        let mut any = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let l = raw.split('#').next().unwrap_or("").trim();
+            if l.is_empty() {
+                continue;
+            }
+            let (kw, rest) = l.split_once([' ', '\t', '=']).unwrap_or((l, ""));
+            let value = rest.trim().trim_start_matches('=').trim();
+            let keyword = kw.to_owned();
+            if value.is_empty() {
+                return Err(PolicyFileError::MissingValue { line, keyword });
+            }
+            if let Some(prefix) = value.chars().next().filter(|c| "+-^".contains(*c)) {
+                return Err(PolicyFileError::Modifier {
+                    line,
+                    keyword,
+                    prefix,
+                });
+            }
+            let list: Vec<String> = Pattern::list(value).into_iter().map(|p| p.0).collect();
+            let slot = match kw.to_ascii_lowercase().as_str() {
+                "name" => {
+                    p.name = value.to_owned();
+                    continue;
+                }
+                "ciphers" => &mut p.ciphers,
+                "macs" => &mut p.macs,
+                "kexalgorithms" => &mut p.kex,
+                "hostkeyalgorithms" => &mut p.host_keys,
+                _ => return Err(PolicyFileError::UnknownKeyword { line, keyword }),
+            };
+            *slot = list;
+            any = true;
+        }
+        if any {
+            Ok(p)
+        } else {
+            Err(PolicyFileError::Empty)
+        }
+    }
+
+    /// Whether a host-key algorithm is allowed.
+    pub fn allows_host_key(&self, name: &str) -> bool {
+        allowed(&self.host_keys, name)
+    }
+
+    /// Whether one algorithm of `kind` is allowed.
+    pub fn allows(&self, kind: crate::algos::AlgoKind, name: &str) -> bool {
+        use crate::algos::AlgoKind;
+        match kind {
+            AlgoKind::Kex => self.allows_kex(name),
+            AlgoKind::HostKey => self.allows_host_key(name),
+            AlgoKind::Cipher => allowed(&self.ciphers, name),
+            AlgoKind::Mac => allowed(&self.macs, name),
+        }
+    }
+
+    /// Judges what a server offers (both directions; pseudo-algorithms are not judged).
+    /// MACs count only when the server offers a non-AEAD cipher the policy allows or not:
+    /// an offered MAC is offered, whatever the cipher.
+    pub fn judge(&self, server: &crate::algos::ServerOffer) -> Judgement {
+        use crate::algos::AlgoKind;
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        let lists: [(AlgoKind, Vec<&String>); 4] = [
+            (AlgoKind::Kex, server.kex.iter().collect()),
+            (AlgoKind::HostKey, server.host_keys.iter().collect()),
+            (
+                AlgoKind::Cipher,
+                server
+                    .ciphers_c2s
+                    .iter()
+                    .chain(&server.ciphers_s2c)
+                    .collect(),
+            ),
+            (
+                AlgoKind::Mac,
+                server.macs_c2s.iter().chain(&server.macs_s2c).collect(),
+            ),
+        ];
+        let mut nothing_allowed = Vec::new();
+        for (kind, names) in lists {
+            let mut any_allowed = false;
+            for name in names {
+                if crate::algos::is_pseudo(name)
+                    || verdicts.iter().any(|v| v.kind == kind && &v.name == name)
+                {
+                    continue;
+                }
+                let allowed = self.allows(kind, name);
+                any_allowed |= allowed;
+                verdicts.push(Verdict {
+                    kind,
+                    name: name.clone(),
+                    allowed,
+                    rating: rate(name).rating,
+                });
+            }
+            if !any_allowed {
+                nothing_allowed.push(kind);
+            }
+        }
+        Judgement {
+            policy: self.name.clone(),
+            verdicts,
+            nothing_allowed,
+        }
     }
 }
 
@@ -281,5 +513,79 @@ mod tests {
         assert!(g.allows_kex("curve25519-sha256@libssh.org"));
         assert!(!g.allows_kex("ecdh-sha2-nistp256"));
         assert!(!g.ciphers.iter().any(|c| c.starts_with("ssh-")));
+    }
+
+    #[test]
+    fn policy_files_read_like_sshd_config() {
+        let p = Policy::from_text(
+            "# corp\nName corp-2026\nciphers aes256-gcm@openssh.com,aes*-ctr\nMACs=hmac-sha2-512-etm@openssh.com\n\nKexAlgorithms  sntrup761x25519-sha512@openssh.com\n",
+            "file",
+        )
+        .unwrap();
+        assert_eq!(p.name, "corp-2026");
+        assert!(p.allows_bulk("aes192-ctr", Some("hmac-sha2-512-etm@openssh.com")));
+        assert!(!p.allows_bulk("aes128-gcm@openssh.com", None));
+        assert!(p.allows_kex("sntrup761x25519-sha512"));
+        assert!(
+            p.allows_host_key("ssh-dss"),
+            "no HostKeyAlgorithms line: all allowed"
+        );
+        assert_eq!(
+            Policy::from_text("Cipher aes128-ctr\n", "f"),
+            Err(PolicyFileError::UnknownKeyword {
+                line: 1,
+                keyword: "Cipher".into()
+            })
+        );
+        assert_eq!(
+            Policy::from_text("\nMACs\n", "f"),
+            Err(PolicyFileError::MissingValue {
+                line: 2,
+                keyword: "MACs".into()
+            })
+        );
+        assert!(matches!(
+            Policy::from_text("Ciphers +aes128-ctr", "f"),
+            Err(PolicyFileError::Modifier { prefix: '+', .. })
+        ));
+        assert_eq!(
+            Policy::from_text("# nothing\n", "f"),
+            Err(PolicyFileError::Empty)
+        );
+    }
+
+    #[test]
+    fn judging_a_default_server_rejects_under_hardened_and_passes_under_all() {
+        let server = crate::fixtures::server_all_92();
+        let j = Policy::preset("hardened").unwrap().judge(&server);
+        assert!(!j.passes());
+        let rejected: Vec<&str> = j.rejected().map(|v| v.name.as_str()).collect();
+        assert!(rejected.contains(&"3des-cbc") && rejected.contains(&"hmac-sha1"));
+        assert!(rejected.contains(&"ecdh-sha2-nistp256"));
+        assert!(!rejected.contains(&"curve25519-sha256"));
+        assert!(
+            !rejected
+                .iter()
+                .any(|n| n.starts_with("kex-strict") || n.starts_with("ext-info"))
+        );
+        assert!(Policy::preset("all").unwrap().judge(&server).passes());
+        // A server offering only what hardened allows passes.
+        let mut h = server.clone();
+        let hp = Policy::preset("hardened").unwrap();
+        h.kex.retain(|k| hp.allows_kex(k));
+        h.host_keys.retain(|k| hp.allows_host_key(k));
+        h.ciphers_c2s
+            .retain(|c| hp.allows(crate::algos::AlgoKind::Cipher, c));
+        h.ciphers_s2c = h.ciphers_c2s.clone();
+        h.macs_c2s
+            .retain(|m| hp.allows(crate::algos::AlgoKind::Mac, m));
+        h.macs_s2c = h.macs_c2s.clone();
+        assert!(hp.judge(&h).passes(), "{:?}", hp.judge(&h));
+        // Offering no allowed cipher at all fails even with nothing rejected listed twice.
+        h.ciphers_c2s.clear();
+        h.ciphers_s2c.clear();
+        let j = hp.judge(&h);
+        assert_eq!(j.nothing_allowed, vec![crate::algos::AlgoKind::Cipher]);
+        assert!(!j.passes());
     }
 }

@@ -285,6 +285,54 @@ pub fn rate(name: &str) -> Rated {
     }
 }
 
+/// Security class a recommendation orders by before speed (best first): speed decides only
+/// between algorithms of the same class. Post-quantum hybrid kex rank above the other good ones
+/// (store-now-decrypt-later traffic is protected only by them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecurityClass {
+    PostQuantum,
+    Good,
+    Weak,
+    Broken,
+    Unknown,
+}
+
+impl SecurityClass {
+    /// Label for tables and config comments (`post-quantum`, `good`, ...).
+    pub fn label(self) -> &'static str {
+        match self {
+            SecurityClass::PostQuantum => "post-quantum",
+            SecurityClass::Good => "good",
+            SecurityClass::Weak => "weak",
+            SecurityClass::Broken => "broken",
+            SecurityClass::Unknown => "unknown",
+        }
+    }
+}
+
+/// Whether a kex is a hybrid post-quantum one (sntrup761x25519, mlkem768x25519).
+pub fn is_post_quantum(name: &str) -> bool {
+    let n = canonical_kex(name);
+    n.starts_with("sntrup") || n.starts_with("mlkem")
+}
+
+/// The security class of one algorithm (from its rating; PQ hybrids above the good ones).
+pub fn class(name: &str) -> SecurityClass {
+    match rate(name).rating {
+        Rating::Good if is_post_quantum(name) => SecurityClass::PostQuantum,
+        Rating::Good => SecurityClass::Good,
+        Rating::Weak => SecurityClass::Weak,
+        Rating::Broken => SecurityClass::Broken,
+        Rating::Unknown => SecurityClass::Unknown,
+    }
+}
+
+/// The class of a cipher + MAC combination: the worse of the two (AEAD: the cipher's).
+pub fn bulk_class(cipher: &str, mac: Option<&str>) -> SecurityClass {
+    class(cipher).max(mac.map_or(SecurityClass::PostQuantum, class))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,5 +383,28 @@ mod tests {
                 assert_ne!(rate(&name).rating, Rating::Unknown, "{list}: {name}");
             }
         }
+    }
+
+    #[test]
+    fn classes_put_post_quantum_kex_first_and_combinations_take_the_worse() {
+        assert_eq!(
+            class("sntrup761x25519-sha512@openssh.com"),
+            SecurityClass::PostQuantum
+        );
+        assert_eq!(class("mlkem768x25519-sha256"), SecurityClass::PostQuantum);
+        assert_eq!(class("curve25519-sha256"), SecurityClass::Good);
+        assert!(SecurityClass::PostQuantum < SecurityClass::Good);
+        assert_eq!(
+            bulk_class("aes128-gcm@openssh.com", None),
+            SecurityClass::Good
+        );
+        assert_eq!(
+            bulk_class("aes128-ctr", Some("hmac-sha1")),
+            SecurityClass::Weak
+        );
+        assert_eq!(
+            bulk_class("3des-cbc", Some("hmac-sha2-256-etm@openssh.com")),
+            SecurityClass::Broken
+        );
     }
 }

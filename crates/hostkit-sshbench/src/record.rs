@@ -35,6 +35,12 @@ pub struct Header {
     /// The options the run was started with (free-form, for resume and reports).
     pub options: serde_json::Value,
     pub trials: Vec<Trial>,
+    /// Name of the machine that ran the bench (reports of many hosts key on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// What both sides support (the recommendation lists all of it the policy allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negotiable: Option<crate::algos::Negotiable>,
 }
 
 /// Algorithms ssh reported as negotiated (from its debug1 output).
@@ -272,6 +278,8 @@ mod tests {
             trials: vec![Trial::new(TrialKind::Baseline {
                 direction: Direction::Up,
             })],
+            hostname: None,
+            negotiable: None,
         }
     }
 

@@ -7,7 +7,7 @@ use super::{bulk_by_direction, fmt_ci, fmt_opt, mac_label, tie_ranks};
 use crate::analyze::{Analysis, GroupRow};
 
 /// RFC 4180 field: quoted when it holds a comma, quote or line break.
-fn field(s: &str) -> String {
+pub fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

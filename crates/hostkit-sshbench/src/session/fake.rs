@@ -169,5 +169,7 @@ pub(super) fn dummy_header() -> crate::record::Header {
         seed: 7,
         options: serde_json::Value::Null,
         trials: plan().trials,
+        hostname: None,
+        negotiable: None,
     }
 }

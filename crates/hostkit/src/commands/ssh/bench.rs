@@ -11,7 +11,6 @@ use anyhow::{Context, bail};
 use hostkit_sshbench::analyze::{self, StopRule};
 use hostkit_sshbench::plan::{self, Direction, Matrix, Pattern, Plan, PlanOptions, TrialKind};
 use hostkit_sshbench::record::{self, Header, Log, Record};
-use hostkit_sshbench::report;
 use hostkit_sshbench::session::{self, Env, JsonlSink, SessionOptions, Status};
 use hostkit_sshbench::sys::cancel::Cancel;
 use hostkit_sshbench::sys::machine;
@@ -59,7 +58,7 @@ fn bench(
         None => {
             let d = discover(&prep)?;
             let plan = plan::build(&d.negotiable, &plan_options(a))?;
-            (plan, Some(d.hello.version))
+            (plan, Some((d.hello.version, d.negotiable)))
         }
     };
     spinner.finish_and_clear();
@@ -77,13 +76,17 @@ fn bench(
         .unwrap_or_else(|| (unix_now_s() * 1e6) as u64);
     let (path, file) = match (&a.resume, header_base) {
         (Some(p), _) => (p.clone(), append(p)?),
-        (None, server_version) => {
+        (None, discovered) => {
+            let (server_version, negotiable) = match discovered {
+                Some((v, n)) => (v, Some(n)),
+                None => (String::new(), None),
+            };
             let path = a
                 .out
                 .clone()
                 .unwrap_or_else(|| default_out(&prep.label, unix_now_s()));
             let mut f = create_new(&path)?;
-            let header = header(&prep, a, &plan, seed, server_version.unwrap_or_default())?;
+            let header = header(&prep, a, &plan, seed, server_version, negotiable.as_ref())?;
             f.write_all(record::to_line(&Record::Header(header)).as_bytes())
                 .and_then(|_| f.flush())
                 .with_context(|| format!("writing `{}`", path.display()))?;
@@ -164,7 +167,7 @@ fn bench(
     };
     let log = read_log(&path)?;
     let analysis = analyze::analyze(&log);
-    let rec = report::recommend(&analysis, pol);
+    let rec = super::recommendation(&log, &analysis, pol, a.style);
     match a.format {
         BenchFormat::Table => crate::output::print_text(&super::ranking_text(
             &analysis,
@@ -227,6 +230,7 @@ fn header(
     plan: &Plan,
     seed: u64,
     server_version: String,
+    negotiable: Option<&hostkit_sshbench::algos::Negotiable>,
 ) -> anyhow::Result<Header> {
     let m = machine::machine();
     Ok(Header {
@@ -250,6 +254,8 @@ fn header(
             "ssh": prep.ssh.path, "sshd": a.conn.sshd,
         }),
         trials: plan.trials.clone(),
+        hostname: Some(m.hostname).filter(|h| !h.is_empty()),
+        negotiable: negotiable.cloned(),
     })
 }
 
