@@ -116,10 +116,10 @@ pub fn compare(a: &Analysis, b: &Analysis) -> Comparison {
         if let (Some(sa), Some(sb)) = (
             x.kex_only_ms.as_ref(),
             y.and_then(|y| y.kex_only_ms.as_ref()),
-        ) {
-            if sa.median > 0.0 && sa.ci_low > 0.0 {
-                rows.push(row("kex-only", x.kex.clone(), "ms", sa, sb, false));
-            }
+        ) && sa.median > 0.0
+            && sa.ci_low > 0.0
+        {
+            rows.push(row("kex-only", x.kex.clone(), "ms", sa, sb, false));
         }
     }
     Comparison {

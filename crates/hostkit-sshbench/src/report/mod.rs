@@ -4,7 +4,7 @@
 //! seed script's log format import (`ssh-performance.sh` lines, success and `n/a` failures).
 //!
 //! One file per output: `text` (text + bars), `export` (CSV, Markdown), `svg`, `recommend`,
-//! `seed`; `table` is the shared plain-text table.
+//! `seed`, `compare`, `fleet`, `html`; tables and CSV fields come from `hostkit-render`.
 
 use crate::analyze::{Analysis, BulkResult};
 use crate::plan::{Direction, IMPLICIT_MAC};
@@ -16,11 +16,10 @@ mod html;
 mod recommend;
 mod seed;
 mod svg;
-pub mod table;
 mod text;
 
 pub use compare::{Compared, Comparison, compare};
-pub use export::{csv, field as csv_field, markdown};
+pub use export::{csv, markdown};
 pub use fleet::{Run, host_label, merge, seed_analysis};
 pub use html::{HtmlRun, html};
 pub use recommend::{

@@ -202,7 +202,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
         ["ssh", "report", log.to_str().unwrap(), "--format", "json"],
     );
     assert_eq!(rep.code, Some(0), "{rep:?}");
-    assert_eq!(rank(&rep.json()), ranked);
+    assert_eq!(rank(&rep.json()["runs"][0]), ranked);
     for fmt in ["table", "csv", "markdown", "svg"] {
         let out = run(
             &crate::bin(),
@@ -375,6 +375,21 @@ fn report_reads_seed_script_logs() {
     let ctr = r.stdout.find("aes128-ctr").unwrap();
     assert!(gcm < ctr, "fastest first:\n{}", r.stdout);
     assert!(r.stdout.contains("failed (n/a in the log): 1"));
+    // A recommendation from whole seconds, said to be coarse, hmac-sha1 rejected by hardened.
+    assert!(
+        r.stdout.contains("policy (coarse: from whole seconds)"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("Ciphers aes128-gcm@openssh.com"));
+    let j = run(
+        &crate::bin(),
+        ["ssh", "report", seed.to_str().unwrap(), "--format", "json"],
+    );
+    let rec = &j.json()["seed_logs"][0]["recommendation"];
+    assert_eq!(rec["coarse"], true);
+    assert_eq!(rec["complete"], false);
+    crate::docs::assert_documented("ssh.md", &j.json());
     let bad = run(&crate::bin(), ["ssh", "report", "/nonexistent.jsonl"]);
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("/nonexistent.jsonl"));
@@ -594,6 +609,7 @@ fn algos_policy_gate_fails_a_default_sshd_and_passes_a_hardened_one() {
     };
     assert_eq!(verdict("hmac-sha1"), Some(false));
     assert_eq!(verdict("aes128-gcm@openssh.com"), Some(true));
+    crate::docs::assert_documented("ssh.md", &v);
 
     let ok = gate(&hardened, "hardened", "table");
     assert_eq!(ok.code, Some(0), "{ok:?}");
@@ -783,6 +799,7 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
         &["ssh", "report", "--compare", a, b, "--format", "json"],
     );
     assert_eq!(cmp.code, Some(0), "{cmp:?}");
+    crate::docs::assert_documented("ssh.md", &cmp.json());
     let rows = cmp.json()["comparison"]["rows"].as_array().unwrap().clone();
     assert!(
         rows.iter()
@@ -804,6 +821,7 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
     // Same host, same plan: merged into one run with both logs' samples.
     let merged = hk(tmp.path(), &["ssh", "report", a, b, "--format", "json"]);
     assert_eq!(merged.code, Some(0), "{merged:?}");
+    crate::docs::assert_documented("ssh.md", &merged.json());
     let runs = merged.json()["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["logs"].as_array().unwrap().len(), 2);

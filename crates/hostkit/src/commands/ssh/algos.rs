@@ -38,21 +38,29 @@ pub fn run(a: AlgosArgs) -> anyhow::Result<Outcome> {
         })
     };
     match a.format {
-        BenchFormat::Json => crate::output::print_json(&serde_json::json!({
-            "target": label,
-            "server_version": d.hello.version,
-            "rating_db": RATING_DB_VERSION,
-            "client": d.client,
-            "server": d.server,
-            "negotiable": d.negotiable,
-            "algorithms": rows,
-            "policy": judgement.as_ref().map(|j| serde_json::json!({
-                "name": j.policy,
-                "passed": j.passes(),
-                "verdicts": j.verdicts,
-                "nothing_allowed": j.nothing_allowed,
-            })),
-        }))?,
+        BenchFormat::Json => crate::output::print_text(
+            &hostkit_render::Envelope::new(
+                "ssh algos",
+                1,
+                crate::output::now_unix_seconds(),
+                serde_json::json!({
+                "target": label,
+                "server_version": d.hello.version,
+                "rating_db": RATING_DB_VERSION,
+                "client": d.client,
+                "server": d.server,
+                "negotiable": d.negotiable,
+                "algorithms": rows,
+                "policy": judgement.as_ref().map(|j| serde_json::json!({
+                    "name": j.policy,
+                    "passed": j.passes(),
+                    "verdicts": j.verdicts,
+                    "nothing_allowed": j.nothing_allowed,
+                })),
+                    }),
+            )
+            .to_pretty(),
+        )?,
         BenchFormat::Table => {
             let mut t = Table::new(&[
                 ("KIND", Align::Left),

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::error::ResultExt;
 use hostkit_sshbench::algos::{ClientAlgos, Negotiable, ServerOffer, intersect};
 use hostkit_sshbench::analyze::Analysis;
 use hostkit_sshbench::kexinit::{ServerHello, to_offer};
@@ -142,29 +144,31 @@ pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usiz
 /// The policy a `--policy` names: a preset, or a file of sshd_config-style lines.
 pub fn policy(arg: &PolicyArg) -> anyhow::Result<Policy> {
     match arg {
-        PolicyArg::Preset(name) => Policy::preset(name).with_context(|| {
-            format!(
-                "unknown policy `{name}`\nhint: use one of `{}`",
-                hostkit_sshbench::policy::PRESETS.join("`, `")
-            )
-        }),
-        PolicyArg::File(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| {
+        PolicyArg::Preset(name) => Policy::preset(name)
+            .with_context(|| format!("unknown policy `{name}`"))
+            .with_hint(|| {
                 format!(
-                    "reading the policy file `{}`\nhint: `--policy` takes a preset (`{}`) or a file of `Ciphers`/`MACs`/`KexAlgorithms`/`HostKeyAlgorithms` lines",
-                    path.display(),
+                    "use one of `{}`, or a policy file",
                     hostkit_sshbench::policy::PRESETS.join("`, `")
                 )
-            })?;
+            }),
+        PolicyArg::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the policy file `{}`", path.display()))
+                .with_hint(|| {
+                    format!(
+                        "`--policy` takes a preset (`{}`) or a file of `Ciphers`/`MACs`/`KexAlgorithms`/`HostKeyAlgorithms` lines",
+                        hostkit_sshbench::policy::PRESETS.join("`, `")
+                    )
+                })?;
             let stem = path
                 .file_stem()
                 .map_or("policy".into(), |s| s.to_string_lossy().into_owned());
-            Policy::from_text(&text, &stem).with_context(|| {
-                format!(
-                    "`{}` is not a policy file\nhint: write sshd_config-style lines, e.g. `Ciphers aes256-gcm@openssh.com,aes*-ctr`",
-                    path.display()
+            Policy::from_text(&text, &stem)
+                .with_context(|| format!("`{}` is not a policy file", path.display()))
+                .hint(
+                    "write sshd_config-style lines, e.g. `Ciphers aes256-gcm@openssh.com,aes*-ctr`",
                 )
-            })
         }
     }
 }

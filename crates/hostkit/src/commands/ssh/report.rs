@@ -6,17 +6,24 @@
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
+use hostkit_render::Envelope;
+use hostkit_render::csv::field as csv_field;
 use hostkit_sshbench::analyze::{Analysis, analyze};
 use hostkit_sshbench::policy::Policy;
 use hostkit_sshbench::record::{self, Log};
 use hostkit_sshbench::report::{
-    self, ChartMeta, Comparison, RecommendOptions, Recommendation, Run, SeedRow, Style, csv_field,
+    self, ChartMeta, Comparison, RecommendOptions, Recommendation, Run, SeedRow, Style,
 };
 
 use super::policy;
 use crate::cli::ssh::{ReportArgs, ReportFormat, StyleArg};
+use crate::error::{ResultExt, hinted};
 use crate::exit::Outcome;
+use crate::output::now_unix_seconds;
+
+/// Schema of `ssh report --format json` (2: runs per host, seed logs apart, the envelope).
+const SCHEMA_VERSION: u32 = 2;
 use crate::output::table::{Align, Table};
 
 /// One input after reading.
@@ -42,19 +49,17 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
             report(inputs, &a, &pol, top)?
         }
     };
-    match a.output.as_deref() {
-        Some(p) if p != Path::new("-") => crate::output::write_atomic(p, buf.as_bytes())?,
-        _ => crate::output::print_text(&buf)?,
-    }
+    crate::output::emit(a.output.as_deref(), buf.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
 /// Reads every LOG (`-` = stdin, at most once) and tells hostkit logs from seed logs.
 fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        bail!(
-            "`-` (stdin) is given more than once\nhint: stdin can be read only once; pass the other logs as files"
-        );
+        return Err(hinted(
+            "`-` (stdin) is given more than once",
+            "stdin can be read only once; pass the other logs as files",
+        ));
     }
     let mut out = Vec::new();
     for path in paths {
@@ -70,16 +75,19 @@ fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             (path.display().to_string(), s)
         };
         if text.trim_start().starts_with('{') {
-            let log = record::parse_log(&text).with_context(|| {
-                format!("`{name}` is not a hostkit ssh bench log\nhint: pass a file written by `hostkit ssh bench` (`--log`/`--out`)")
-            })?;
+            let log = record::parse_log(&text)
+                .with_context(|| format!("`{name}` is not a hostkit ssh bench log"))
+                .hint("pass a file written by `hostkit ssh bench`")?;
             out.push(Input::Hostkit(name, Box::new(log)));
         } else {
             let rows = report::import_seed_log(&text);
             if rows.is_empty() {
-                bail!(
-                    "`{name}` is neither a hostkit log nor an ssh-performance.sh log (no `cipher: ... mac: ... kex: ...` lines)\nhint: pass a `.jsonl` file written by `hostkit ssh bench` or the output of `ssh-performance.sh run`"
-                );
+                return Err(hinted(
+                    format!(
+                        "`{name}` is neither a hostkit log nor an ssh-performance.sh log (no `cipher: ... mac: ... kex: ...` lines)"
+                    ),
+                    "pass a `.jsonl` file written by `hostkit ssh bench` or the output of `ssh-performance.sh run`",
+                ));
             }
             out.push(Input::Seed(name, rows));
         }
@@ -130,7 +138,6 @@ fn report(inputs: Vec<Input>, a: &ReportArgs, pol: &Policy, top: usize) -> anyho
     match a.format {
         ReportFormat::Json => {
             let value = serde_json::json!({
-                "schema_version": 1,
                 "runs": runs.iter().map(|r| serde_json::json!({
                     "host": r.run.host, "logs": r.run.sources, "target": r.run.log.header.target,
                     "analysis": r.analysis, "recommendation": r.rec,
@@ -139,7 +146,8 @@ fn report(inputs: Vec<Input>, a: &ReportArgs, pol: &Policy, top: usize) -> anyho
                     "log": n, "rows": rows, "recommendation": rec,
                 })).collect::<Vec<_>>(),
             });
-            buf = serde_json::to_string_pretty(&value).context("serialising the report")? + "\n";
+            buf =
+                Envelope::new("ssh report", SCHEMA_VERSION, now_unix_seconds(), value).to_pretty();
         }
         ReportFormat::Table => {
             if runs.len() > 1 {
@@ -173,16 +181,19 @@ fn report(inputs: Vec<Input>, a: &ReportArgs, pol: &Policy, top: usize) -> anyho
                     let host = if j == 0 {
                         "host".to_owned()
                     } else {
-                        csv_field(&r.run.host)
+                        csv_field(&r.run.host).into_owned()
                     };
                     buf.push_str(&format!("{host},{line}\n"));
                 }
             }
             for (n, rows, _) in &seed_recs {
                 if !runs.is_empty() || seed_recs.len() > 1 {
-                    bail!(
-                        "`{n}` is an ssh-performance.sh log; CSV of seed logs has other columns\nhint: export seed logs one at a time and apart from hostkit logs"
-                    );
+                    return Err(hinted(
+                        format!(
+                            "`{n}` is an ssh-performance.sh log; CSV of seed logs has other columns"
+                        ),
+                        "export seed logs one at a time and apart from hostkit logs",
+                    ));
                 }
                 buf.push_str(&seed_csv(rows));
             }
@@ -199,10 +210,13 @@ fn report(inputs: Vec<Input>, a: &ReportArgs, pol: &Policy, top: usize) -> anyho
         ReportFormat::Svg => {
             no_seed(&seed_recs, "svg")?;
             if runs.len() > 1 {
-                bail!(
-                    "{} hosts (or plans) in one SVG would be unreadable\nhint: use `--format html` for one page with a chart per host, or report one host's logs",
-                    runs.len()
-                );
+                return Err(hinted(
+                    format!(
+                        "{} hosts (or plans) in one SVG would be unreadable",
+                        runs.len()
+                    ),
+                    "use `--format html` for one page with a chart per host, or report one host's logs",
+                ));
             }
             if let Some(r) = runs.first() {
                 buf = report::svg(&r.analysis, &meta(&r.run), top);
@@ -230,9 +244,14 @@ fn no_seed(
     fmt: &str,
 ) -> anyhow::Result<()> {
     if let Some((n, _, _)) = seeds.first() {
-        bail!(
-            "`{n}` is an ssh-performance.sh log, which has only whole seconds per combination\nhint: `--format {fmt}` needs hostkit logs; use `--format table`, `json` or `csv` for seed logs"
-        );
+        return Err(hinted(
+            format!(
+                "`{n}` is an ssh-performance.sh log, which has only whole seconds per combination"
+            ),
+            format!(
+                "`--format {fmt}` needs hostkit logs; use `--format table`, `json` or `csv` for seed logs"
+            ),
+        ));
     }
     Ok(())
 }
@@ -322,37 +341,53 @@ fn hosts_table(runs: &[Analysed], top: usize) -> String {
 /// `--compare A B`.
 fn compare(pair: &[PathBuf], format: ReportFormat) -> anyhow::Result<String> {
     let [pa, pb] = pair else {
-        bail!("`--compare` takes two logs\nhint: `hostkit ssh report --compare A.jsonl B.jsonl`");
+        return Err(hinted(
+            "`--compare` takes two logs",
+            "`hostkit ssh report --compare A.jsonl B.jsonl`",
+        ));
     };
     let read = |p: &Path| -> anyhow::Result<Analysis> {
         match read_inputs(&[p.to_path_buf()])?.pop() {
             Some(Input::Hostkit(_, log)) => Ok(analyze(&log)),
-            _ => bail!(
-                "`{}` is an ssh-performance.sh log; `--compare` needs hostkit logs (with CIs)\nhint: rerun the seed's combinations with `hostkit ssh bench`",
-                p.display()
-            ),
+            _ => Err(hinted(
+                format!(
+                    "`{}` is an ssh-performance.sh log; `--compare` needs hostkit logs (with CIs)",
+                    p.display()
+                ),
+                "rerun the seed's combinations with `hostkit ssh bench`",
+            )),
         }
     };
     let (a, b) = (read(pa)?, read(pb)?);
     let c = report::compare(&a, &b);
     if c.rows.is_empty() {
-        bail!(
-            "`{}` and `{}` have no combination in common\nhint: compare logs of runs with overlapping `--ciphers`/`--macs`/`--kex`",
-            pa.display(),
-            pb.display()
-        );
+        return Err(hinted(
+            format!(
+                "`{}` and `{}` have no combination in common",
+                pa.display(),
+                pb.display()
+            ),
+            "compare logs of runs with overlapping `--ciphers`/`--macs`/`--kex`",
+        ));
     }
     Ok(match format {
-        ReportFormat::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "schema_version": 1, "a": pa, "b": pb, "comparison": c,
-            }))? + "\n"
-        }
+        ReportFormat::Json => Envelope::new(
+            "ssh report --compare",
+            SCHEMA_VERSION,
+            now_unix_seconds(),
+            serde_json::json!({"a": pa, "b": pb, "comparison": c}),
+        )
+        .to_pretty(),
         ReportFormat::Table => compare_table(&c, pa, pb),
-        other => bail!(
-            "`--compare` renders as `table` or `json`, not `{}`\nhint: drop `--format` or use `--format json`",
-            format!("{other:?}").to_lowercase()
-        ),
+        other => {
+            return Err(hinted(
+                format!(
+                    "`--compare` renders as `table` or `json`, not `{}`",
+                    format!("{other:?}").to_lowercase()
+                ),
+                "drop `--format` or use `--format json`",
+            ));
+        }
     })
 }
 
