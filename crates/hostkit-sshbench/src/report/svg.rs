@@ -23,7 +23,7 @@ pub struct ChartMeta {
 
 const WIDTH: f64 = 960.0;
 const MARGIN: f64 = 16.0;
-const LABEL_W: f64 = 350.0;
+const LABEL_W: f64 = 390.0;
 const RIGHT: f64 = 110.0;
 const ROW_H: f64 = 22.0;
 /// Rankings longer than this get an axis on top as well as at the bottom.
@@ -259,8 +259,8 @@ fn ranking(out: &mut String, a: &Analysis, top_n: usize, y0: f64) -> f64 {
         let s = &r.mbps;
         let _ = writeln!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"##,
-            MARGIN + 8.0,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"##,
+            MARGIN + 28.0,
             y + ROW_H * 0.68,
             LABEL_W - 8.0,
             y + ROW_H * 0.68
@@ -455,7 +455,8 @@ fn heatmap(out: &mut String, a: &Analysis, y0: f64) -> f64 {
         ciphers.len() * macs.len()
     );
     let left = 250.0;
-    let cell_w = ((WIDTH - left - MARGIN) / macs.len() as f64).min(80.0);
+    // Room on the right for the last column's slanted label.
+    let cell_w = ((WIDTH - left - 150.0) / macs.len() as f64).min(80.0);
     let cell_h = 22.0;
     let header = 150.0;
     let top = y0 + 20.0 + header;
