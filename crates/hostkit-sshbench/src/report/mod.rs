@@ -295,5 +295,9 @@ mod tests {
         assert!(t.contains("Bulk throughput, upload"));
         assert!(t.contains("Bulk throughput, download: top 1 of 1 (no baseline"));
         assert!(bars(&a, 10, 20).contains("(down)"));
+        let chart = svg(&a, &ChartMeta::default(), 10);
+        assert!(chart.contains("upload + download"));
+        assert!(chart.contains("Cipher x MAC matrix, up:"));
+        assert!(chart.contains("Cipher x MAC matrix, down: median MB/s (1 of 1 cells measured)"));
     }
 }

@@ -495,7 +495,7 @@ fn render(
             None => {
                 let _ = writeln!(
                     head,
-                    "# kex {first} first ({}): handshake not measured",
+                    "# kex {first} first ({}): handshake not measured (add it to `--kex` to measure it)",
                     class(first).label()
                 );
             }

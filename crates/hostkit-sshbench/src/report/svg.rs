@@ -159,7 +159,11 @@ pub fn svg(analysis: &Analysis, meta: &ChartMeta, top_n: usize) -> String {
     y = title(&mut body, analysis, meta, top_n, y);
     y = ranking(&mut body, analysis, top_n, y);
     y = handshake(&mut body, &analysis.kex, y + 18.0);
-    y = heatmap(&mut body, analysis, y + 18.0);
+    for dir in [Direction::Up, Direction::Down] {
+        if analysis.bulk.iter().any(|b| b.direction == dir) {
+            y = heatmap(&mut body, analysis, dir, y + 18.0);
+        }
+    }
     let height = (y + MARGIN).ceil();
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
@@ -426,12 +430,9 @@ fn handshake(out: &mut String, kex: &[KexResult], y0: f64) -> f64 {
     ly + 12.0
 }
 
-/// Cipher x MAC heatmap of the first measured direction (AEAD ciphers in the `implicit`
-/// column); empty cells were not measured or were refused.
-fn heatmap(out: &mut String, a: &Analysis, y0: f64) -> f64 {
-    let Some(dir) = a.bulk.first().map(|b| b.direction) else {
-        return y0;
-    };
+/// Cipher x MAC heatmap of one direction (AEAD ciphers in the `implicit` column); empty
+/// cells were not measured or were refused.
+fn heatmap(out: &mut String, a: &Analysis, dir: Direction, y0: f64) -> f64 {
     let rows: Vec<&BulkResult> = a.bulk.iter().filter(|b| b.direction == dir).collect();
     let mut ciphers: Vec<&str> = Vec::new();
     let mut macs: Vec<&str> = Vec::new();
