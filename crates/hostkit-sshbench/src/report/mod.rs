@@ -130,7 +130,7 @@ pub fn rank_agreement(a: &Analysis, b: &Analysis) -> Option<f64> {
 
 /// Rank with ties for rows sorted best first: a row shares the rank of the current group's
 /// leader while its 95 % CI overlaps the leader's; otherwise it opens the next rank.
-pub(crate) fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
+pub fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
     let mut ranks = Vec::with_capacity(rows.len());
     let mut leader: Option<&BulkResult> = None;
     let mut rank = 0;
