@@ -501,6 +501,22 @@ fn render(
             }
         }
     }
+    let risky: Vec<&str> = r
+        .ciphers
+        .iter()
+        .chain(&r.macs)
+        .chain(&r.kex_algorithms)
+        .filter(|n| class(n) >= SecurityClass::Weak)
+        .map(String::as_str)
+        .collect();
+    if !risky.is_empty() {
+        let _ = writeln!(
+            head,
+            "# warning: the `{}` policy lets these lists include algorithms rated weak or broken: {}",
+            policy.name,
+            risky.join(",")
+        );
+    }
     if r.complete {
         head.push_str(
             "# lists: every algorithm the policy allows and both sides support, measured first\n",
@@ -655,6 +671,16 @@ mod tests {
         assert!(k("curve25519-sha256") < k("ecdh-sha2-nistp256"));
         let ciphers = line_names(&r.ssh_config, "Ciphers");
         assert_eq!(ciphers.last().map(String::as_str), Some("3des-cbc"));
+        assert!(r.ssh_config.contains(
+            "# warning: the `all` policy lets these lists include algorithms rated weak or broken: "
+        ));
+        let hardened = recommend_with(
+            &analysis(),
+            &Policy::preset("hardened").unwrap(),
+            &with_support(),
+        )
+        .unwrap();
+        assert!(!hardened.ssh_config.contains("# warning"));
     }
 
     #[test]
