@@ -8,6 +8,7 @@ pub mod perfdata;
 pub mod printf;
 pub mod range;
 pub mod status;
+pub mod strtod;
 
 pub use line::PluginOutput;
 pub use perfdata::PerfData;

@@ -100,7 +100,7 @@ pub fn nagios(report: &Report, policy: &Policy, verbose: bool) -> PluginOutput {
 
 fn detail_line(s: &AddressSummary) -> String {
     let e = &s.exchange;
-    let mut line = format!("{}: {}", where_from(s), s.state.describe());
+    let mut line = format!("{}: {}", where_from(s), s.describe_state());
     if let Some(b) = s.best {
         let _ = write!(
             line,
@@ -148,7 +148,7 @@ fn summary_text(report: &Report) -> String {
     }
     if let Some(i) = report.verdict.failure {
         let s = &report.summaries[i];
-        let mut text = format!("{}: {}", where_from(s), s.state.describe());
+        let mut text = format!("{}: {}", where_from(s), s.describe_state());
         if let Some(ms) = s.exchange.refused_after_ms {
             let _ = write!(text, " after {ms} ms");
         }
@@ -176,11 +176,8 @@ pub struct CompatOptions {
 pub fn compat_line(report: &Report, opts: &CompatOptions) -> (String, Status) {
     if let Some(offset) = report.verdict.offset_seconds {
         let status = opts.thresholds.evaluate(offset.abs());
-        let end = |r: &Option<Range>| {
-            c_f(r
-                .as_ref()
-                .map_or(0.0, |r| if r.end.is_finite() { r.end } else { 0.0 }))
-        };
+        // check_ntp_time prints the C range's `end` member (0 when no end was given).
+        let end = |r: &Option<Range>| c_f(r.as_ref().map_or(0.0, |r| r.c_end));
         let line = format!(
             "NTP {}: Offset {} secs|offset={}s;{};{};\n",
             status.label(),
@@ -340,7 +337,10 @@ mod tests {
             vec![summarize(refused.clone(), 1.5), summarize(kiss, 1.5)],
             vec![ResolveFailure {
                 host: "nx.invalid".into(),
-                error: "name not found".into(),
+                error: crate::sys::resolve::ResolveError::NoSuchName {
+                    code: -2,
+                    message: "Name or service not known".into(),
+                },
             }],
             &policy(),
             2,
