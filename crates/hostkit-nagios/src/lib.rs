@@ -3,6 +3,7 @@
 //! `~`), [`PerfData`] formatting with quoting, and the first output line ([`PluginOutput`]).
 //! [`printf`] reproduces C's `%f`/`%g` for byte-compatible output with the C plugins.
 
+pub mod extra_opts;
 pub mod line;
 pub mod perfdata;
 pub mod printf;

@@ -308,7 +308,12 @@ mod tests {
                 r.c_end
             );
         }
-        assert!(Range::parse_legacy("~:-nan").unwrap().c_end.is_sign_negative());
+        assert!(
+            Range::parse_legacy("~:-nan")
+                .unwrap()
+                .c_end
+                .is_sign_negative()
+        );
     }
 
     #[test]

@@ -164,12 +164,15 @@ fn send_later(socket: &UdpSocket, r: &[u8], to: SocketAddr, delay: Duration, sto
 
 /// Binds UDP port 53 on a random 127.x.y.z (not 127.0.0.x), retrying on collisions.
 fn bind_random_loopback() -> (UdpSocket, Ipv4Addr) {
-    let mut seed = std::process::id() as u64 ^ (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64);
+    let mut seed = std::process::id() as u64
+        ^ (std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64);
     for _ in 0..50 {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let b = (seed >> 33).to_be_bytes();
         let ip = Ipv4Addr::new(127, 1 + b[5] % 250, b[6], 1 + b[7] % 250);
         if let Ok(s) = UdpSocket::bind((ip, 53)) {

@@ -72,7 +72,11 @@ impl ResolveError {
 /// One blocking `getaddrinfo(host, port, {family, SOCK_DGRAM, IPPROTO_UDP})`; `port: None`
 /// asks for addresses only (no service), as `check_ntp_time` does when it validates `-H`.
 /// Addresses come in resolver order.
-pub fn lookup(host: &str, port: Option<u16>, family: Family) -> Result<Vec<SocketAddr>, ResolveError> {
+pub fn lookup(
+    host: &str,
+    port: Option<u16>,
+    family: Family,
+) -> Result<Vec<SocketAddr>, ResolveError> {
     let c_host = CString::new(host).map_err(|_| ResolveError::Nul)?;
     let c_port = port.map(|p| CString::new(p.to_string()).expect("digits"));
     // SAFETY: an all-zero addrinfo is a valid "no hints" value.
@@ -264,7 +268,10 @@ mod tests {
         }
         assert_eq!(lookup("a\0b", None, Family::Any), Err(ResolveError::Nul));
         let e = gai_error(libc::EAI_AGAIN);
-        assert_eq!(e.gai_message(), Some("Temporary failure in name resolution"));
+        assert_eq!(
+            e.gai_message(),
+            Some("Temporary failure in name resolution")
+        );
         assert!(e.to_string().contains("did not answer"), "{e}");
     }
 }

@@ -4,13 +4,14 @@
 //! `check_ntp_time` personality lives in `ntp/compat.rs`, `drift` in `ntp/drift.rs`.
 
 mod compat;
+mod compat_run;
 mod drift;
 
 use std::time::{Duration, Instant};
 
 use hostkit_nagios::{Range, Status, Thresholds};
 use hostkit_ntp::check::Policy;
-use hostkit_ntp::render::{self, CompatOptions};
+use hostkit_ntp::render;
 use hostkit_ntp::report::{Report, ResolveFailure};
 use hostkit_ntp::select::summarize;
 use hostkit_ntp::server::{Family, ServerSpec, parse_port, parse_server};
@@ -103,13 +104,6 @@ fn range(text: Option<&str>, flag: &str) -> Result<Option<Range>, String> {
         .transpose()
 }
 
-/// The monitoring-plugins 2.x range parser, whose only error text is `Range format incorrect`.
-pub(crate) fn legacy_range(text: &str) -> Result<Option<Range>, String> {
-    Range::parse_legacy(text)
-        .map(Some)
-        .map_err(|_| "Range format incorrect".to_string())
-}
-
 fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
     let port = parse_port(&a.port).ok_or_else(|| {
         format!(
@@ -144,16 +138,9 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
         timeout: seconds(a.timeout, "--timeout", 0.001)?,
         max_root_distance_seconds: a.max_root_distance,
         policy: Policy {
-            offset: if a.compat.is_some() {
-                Thresholds {
-                    warning: legacy_range(&a.warning)?,
-                    critical: legacy_range(&a.critical)?,
-                }
-            } else {
-                Thresholds {
-                    warning: range(Some(&a.warning), "-w/--warning")?,
-                    critical: range(Some(&a.critical), "-c/--critical")?,
-                }
+            offset: Thresholds {
+                warning: range(Some(&a.warning), "-w/--warning")?,
+                critical: range(Some(&a.critical), "-c/--critical")?,
             },
             signed_thresholds: a.signed_thresholds,
             stratum: Thresholds {
@@ -174,7 +161,7 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
 pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
     let start = Instant::now();
     let deadline = start + window;
-    let resolved = resolve::resolve(&cfg.specs, cfg.family, deadline);
+    let resolved = resolve::resolve(&cfg.specs, cfg.family, Some(deadline));
     let mut targets = Vec::new();
     let mut failures = Vec::new();
     for (spec, r) in cfg.specs.iter().zip(resolved) {
@@ -201,26 +188,55 @@ pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
     Report::new(summaries, failures, &cfg.policy, elapsed_ms)
 }
 
-fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
-    let cfg = match config_from_args(a) {
-        Ok(cfg) => cfg,
-        Err(message) if a.compat.is_some() && message == "Range format incorrect" => {
-            // check_ntp_time 2.3 prints this without a newline.
-            output::print_text(&message)?;
-            return Ok(Outcome::Code(Status::Unknown.code()));
-        }
+/// `ntp check --compat check_ntp_time`: hostkit's flags, check_ntp_time's behaviour and line.
+fn check_compat(a: &CheckArgs) -> anyhow::Result<Outcome> {
+    let port = match parse_port(&a.port) {
+        Some(p) => p,
+        None => return unknown(&format!("invalid port `{}`", a.port)),
+    };
+    let specs = match a
+        .hosts
+        .iter()
+        .map(|h| parse_server(h, port))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(specs) => specs,
+        Err(e) => return unknown(&e.to_string()),
+    };
+    let interval = match seconds(a.interval, "--interval", 0.0) {
+        Ok(d) => d,
         Err(message) => return unknown(&message),
     };
+    let req = compat_run::Request {
+        specs,
+        family: match (a.ipv4, a.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        },
+        warning: a.warning.clone(),
+        critical: a.critical.clone(),
+        timeout_seconds: a.timeout,
+        timeout_text: a.timeout.to_string(),
+        expect_offset_seconds: a.expect_offset,
+        samples: a.samples,
+        interval,
+        quiet: a.quiet,
+        verbose: a.verbose,
+    };
+    let printed = compat_run::run(&req);
+    output::print_text(&printed.stdout)?;
+    Ok(Outcome::Code(printed.status.code()))
+}
+
+fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
     if a.compat.is_some() {
-        let opts = CompatOptions {
-            thresholds: cfg.policy.offset.clone(),
-            quiet: a.quiet,
-        };
-        let report = execute(&cfg, cfg.timeout);
-        let (line, status) = render::compat_line(&report, &opts);
-        output::print_text(&line)?;
-        return Ok(Outcome::Code(status.code()));
+        return check_compat(a);
     }
+    let cfg = match config_from_args(a) {
+        Ok(cfg) => cfg,
+        Err(message) => return unknown(&message),
+    };
     let report = execute(&cfg, cfg.timeout);
     let plugin = render::nagios(&report, &cfg.policy, a.verbose);
     let text = match a.format {
