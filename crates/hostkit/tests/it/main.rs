@@ -3,6 +3,8 @@
 
 mod cli;
 mod ntp;
+mod ntp_bench;
+mod ntp_compat;
 mod proc;
 mod ssh;
 mod startup;
