@@ -184,8 +184,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "nagios")]
     pub format: CheckFormat,
-    /// Write the output to FILE atomically (temp file + rename) instead of stdout, e.g. into
-    /// node_exporter's textfile directory; the exit code is unchanged.
+    /// Write the output to FILE atomically (temp file + rename) instead of stdout (`-` is
+    /// stdout), e.g. into node_exporter's textfile directory; the exit code is unchanged.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the first line exactly as another plugin would.

@@ -20,6 +20,9 @@ use hostkit_ntp::sys::{exchange, resolve};
 pub use compat::check_ntp_time_personality;
 
 use crate::cli::ntp::{CheckArgs, CheckFormat, NtpCommand, Unreachable};
+use anyhow::Context;
+
+use crate::error;
 use crate::exit::Outcome;
 use crate::output;
 
@@ -51,6 +54,18 @@ pub(crate) fn unknown(message: &str) -> anyhow::Result<Outcome> {
     for line in lines {
         text.push_str(line);
         text.push('\n');
+    }
+    output::print_text(&text)?;
+    Ok(Outcome::Code(Status::Unknown.code()))
+}
+
+/// A typed usage error the Nagios way: `NTP UNKNOWN: cause: cause` on stdout, then its hints
+/// on `hint:` lines (as `exit::report` prints them on stderr for other commands); exit 3.
+pub(crate) fn unknown_error(err: &anyhow::Error) -> anyhow::Result<Outcome> {
+    let r = crate::error::Rendered::of(err);
+    let mut text = format!("NTP UNKNOWN: {}\n", r.causes.join(": "));
+    for h in &r.hints {
+        text.push_str(&format!("hint: {h}\n"));
     }
     output::print_text(&text)?;
     Ok(Outcome::Code(Status::Unknown.code()))
@@ -89,32 +104,33 @@ pub fn check_fast_path() -> Option<crate::exit::ExitCode> {
     })
 }
 
-fn seconds(value: f64, flag: &str, min: f64) -> Result<Duration, String> {
+fn seconds(value: f64, flag: &str, min: f64) -> anyhow::Result<Duration> {
     if value.is_finite() && value >= min && value <= 86_400.0 {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(format!(
-            "invalid {flag} `{value}`\nhint: give a number of seconds from {min} to 86400"
+        Err(error::hinted(
+            format!("invalid {flag} `{value}`"),
+            format!("give a number of seconds from {min} to 86400"),
         ))
     }
 }
 
-fn range(text: Option<&str>, flag: &str) -> Result<Option<Range>, String> {
-    text.map(|t| Range::parse(t).map_err(|e| format!("{flag}: {e}")))
+fn range(text: Option<&str>, flag: &str) -> anyhow::Result<Option<Range>> {
+    text.map(|t| Range::parse(t).with_context(|| flag.to_string()))
         .transpose()
 }
 
-fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
+fn config_from_args(a: &CheckArgs) -> anyhow::Result<CheckConfig> {
     let port = parse_port(&a.port).ok_or_else(|| {
-        format!(
-            "invalid port `{}`\nhint: use a number from 1 to 65535 (or `ntp`)",
-            a.port
+        error::hinted(
+            format!("invalid port `{}`", a.port),
+            "use a number from 1 to 65535 (or `ntp`)",
         )
     })?;
     let specs = a
         .hosts
         .iter()
-        .map(|h| parse_server(h, port).map_err(|e| e.to_string()))
+        .map(|h| parse_server(h, port))
         .collect::<Result<Vec<_>, _>>()?;
     let family = match (a.ipv4, a.ipv6) {
         (true, _) => Family::V4,
@@ -122,13 +138,16 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
         _ => Family::Any,
     };
     if !(a.max_root_distance.is_finite() && a.max_root_distance > 0.0) {
-        return Err(format!(
-            "invalid --max-root-distance `{}`\nhint: give a positive number of seconds",
-            a.max_root_distance
+        return Err(error::hinted(
+            format!("invalid --max-root-distance `{}`", a.max_root_distance),
+            "give a positive number of seconds, e.g. `--max-root-distance 16` for w32time servers",
         ));
     }
     if !a.expect_offset.is_finite() {
-        return Err("invalid --expect-offset\nhint: give a number of seconds".into());
+        return Err(error::hinted(
+            "invalid --expect-offset",
+            "give a number of seconds",
+        ));
     }
     Ok(CheckConfig {
         specs,
@@ -192,7 +211,12 @@ pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
 fn check_compat(a: &CheckArgs) -> anyhow::Result<Outcome> {
     let port = match parse_port(&a.port) {
         Some(p) => p,
-        None => return unknown(&format!("invalid port `{}`", a.port)),
+        None => {
+            return unknown_error(&error::hinted(
+                format!("invalid port `{}`", a.port),
+                "use a number from 1 to 65535 (or `ntp`)",
+            ));
+        }
     };
     let specs = match a
         .hosts
@@ -201,11 +225,11 @@ fn check_compat(a: &CheckArgs) -> anyhow::Result<Outcome> {
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(specs) => specs,
-        Err(e) => return unknown(&e.to_string()),
+        Err(e) => return unknown_error(&e.into()),
     };
     let interval = match seconds(a.interval, "--interval", 0.0) {
         Ok(d) => d,
-        Err(message) => return unknown(&message),
+        Err(err) => return unknown_error(&err),
     };
     let req = compat_run::Request {
         specs,
@@ -235,7 +259,7 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
     }
     let cfg = match config_from_args(a) {
         Ok(cfg) => cfg,
-        Err(message) => return unknown(&message),
+        Err(err) => return unknown_error(&err),
     };
     let report = execute(&cfg, cfg.timeout);
     let plugin = render::nagios(&report, &cfg.policy, a.verbose);
@@ -252,9 +276,6 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
         }
         CheckFormat::Prometheus => render::prometheus(&report),
     };
-    match &a.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print_text(&text)?,
-    }
+    output::emit(a.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Code(report.verdict.status.code()))
 }

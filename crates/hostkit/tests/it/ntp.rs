@@ -124,13 +124,13 @@ fn prometheus_output() {
     let r = check(&["-H", &c.v4(), "--format", "prometheus"]);
     assert_eq!(r.code, Some(0), "{r:?}");
     let want = format!(
-        "ntp_check_up{{host=\"{}\",address=\"{}\"}} 1",
+        "hostkit_ntp_up{{host=\"{}\",address=\"{}\"}} 1",
         c.v4(),
         c.v4()
     );
     assert!(r.stdout.contains(&want), "{}", r.stdout);
-    assert!(r.stdout.contains("ntp_check_stratum{"), "{}", r.stdout);
-    assert!(r.stdout.contains("ntp_check_status 0"), "{}", r.stdout);
+    assert!(r.stdout.contains("hostkit_ntp_stratum{"), "{}", r.stdout);
+    assert!(r.stdout.contains("hostkit_ntp_status 0"), "{}", r.stdout);
     // --output writes the same exposition atomically for node_exporter's textfile collector.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ntp.prom");
