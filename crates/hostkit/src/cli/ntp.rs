@@ -104,8 +104,9 @@ pub struct CheckCli {
 ///
 /// Installed as a symlink named `check_ntp_time`, hostkit accepts that plugin's options
 /// (-H -p -w -c -o -t -4 -6 -v -q --extra-opts) and prints its monitoring-plugins 2.3 line.
-/// --compat check_ntp_time keeps these flags but behaves as that plugin: -w/-c read with C
-/// strtod (`inf`, `nan`, `0x1p3`), names resolved before -t starts, no root distance limit.
+/// `--compat check_ntp_time` keeps hostkit's flags but behaves as that plugin: -w/-c read
+/// with C strtod (`inf`, `nan`, `0x1p3`), names resolved before -t starts, no root distance
+/// limit, its first line.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CheckArgs {
