@@ -2,6 +2,7 @@
 //! components (sshd, chronyd, live /proc) started and stopped by the test itself.
 
 mod cli;
+mod dkms;
 mod docs;
 mod house;
 mod ntp;
