@@ -1,5 +1,6 @@
 //! Small value formatters shared by the `proc` renderers: seconds with two decimals, ps-style
-//! elapsed time, UTC timestamps, CSV fields and Prometheus label values.
+//! elapsed time, RFC 3339 timestamps (UTC or local with offset), CSV fields and Prometheus
+//! label values.
 
 /// Seconds with two decimals (`12.34`).
 pub fn secs(v: f64) -> String {
@@ -31,6 +32,43 @@ pub fn utc(unix_seconds: f64) -> String {
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year, t.month, t.day, t.hour, t.minute, t.second
     )
+}
+
+/// Unix seconds as RFC 3339: `2026-12-01T20:55:01Z` in UTC, or local time with its offset
+/// (`2026-12-01T21:55:01+01:00`, from the C library's time-zone rules) when `local`.
+pub fn rfc3339(unix_seconds: f64, local: bool) -> String {
+    if !local {
+        return utc(unix_seconds);
+    }
+    let t = unix_seconds as libc::time_t;
+    // SAFETY: zeroed tm is a valid out-parameter; localtime_r is thread-safe.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: `t` and `tm` are valid for the call.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return utc(unix_seconds);
+    }
+    let off = tm.tm_gmtoff;
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.abs();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        off / 3600,
+        off / 60 % 60
+    )
+}
+
+/// The wall clock now, seconds since the Unix epoch.
+pub fn now_unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
@@ -73,6 +111,14 @@ mod tests {
         assert_eq!(utc(0.0), "1970-01-01T00:00:00Z");
         assert_eq!(utc(1_764_397_504.0), "2025-11-29T06:25:04Z");
         assert_eq!(utc(951_782_400.0), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn local_time_carries_an_offset() {
+        let t = rfc3339(1_764_397_504.0, true);
+        assert_eq!(t.len(), 25, "{t}");
+        assert!(t[19..].starts_with(['+', '-']), "{t}");
+        assert_eq!(rfc3339(0.0, false), "1970-01-01T00:00:00Z");
     }
 
     #[test]
