@@ -53,10 +53,12 @@ impl Coverage {
 /// caller's rows add up to.
 pub fn coverage(iv: &Interval, before: &CpuTimes, after: &CpuTimes, shown_ticks: u64) -> Coverage {
     let cpu = after.since(before);
-    let live_parents: HashSet<i32> = iv
+    // Parents whose cutime/cstime can carry an exited child's life up to a live process: the
+    // live ones, and those that exited too (a chain of exits ends in a live reaper).
+    let parents: HashSet<i32> = iv
         .rows
         .iter()
-        .filter(|r| r.presence == Presence::Both)
+        .filter(|r| r.presence != Presence::New)
         .map(|r| r.process.stat.pid)
         .collect();
     let (mut live, mut reaped, mut already_seen) = (0u64, 0u64, 0u64);
@@ -69,7 +71,7 @@ pub fn coverage(iv: &Interval, before: &CpuTimes, after: &CpuTimes, shown_ticks:
             Presence::Exited => {
                 // Its parent's cutime/cstime now holds its whole life, part of which the
                 // previous intervals already counted.
-                if live_parents.contains(&r.process.stat.ppid) {
+                if parents.contains(&r.process.stat.ppid) {
                     let s = &r.process.stat;
                     already_seen += s.utime_ticks
                         + s.stime_ticks

@@ -522,6 +522,23 @@ mod tests {
         );
     }
 
+    /// `skip_self` leaves the reader out (proc load must not count itself in R); `schedstat`
+    /// fills run and wait nanoseconds.
+    #[test]
+    fn skip_self_and_schedstat() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        let opts = ReadOptions {
+            skip_self: true,
+            schedstat: true,
+            ..Default::default()
+        };
+        let snap = Reader::new(root, opts, None).sample().unwrap();
+        let me = std::process::id() as i32;
+        assert!(snap.processes.iter().all(|p| p.stat.pid != me));
+        let init = snap.processes.iter().find(|p| p.stat.pid == 1).unwrap();
+        assert!(init.sched.is_some_and(|s| s.run_ns > 0), "{:?}", init.sched);
+    }
+
     /// Interval passes (kept fds, listing skipped when nothing forked) still see a process
     /// that starts between passes and drop one that exits, without calling it a problem.
     #[test]

@@ -103,6 +103,10 @@ fn read(args: &LoadArgs) -> anyhow::Result<LoadExplanation> {
     }
     let last = samples.last().expect("at least one pass");
     let mut e = explain(last);
+    if !reader.root().is_procfs() {
+        // A captured tree may hold a chosen subset: nothing to warn about.
+        e.visibility = None;
+    }
     if samples.len() > 1 {
         e.window = load_window(&samples);
     }
