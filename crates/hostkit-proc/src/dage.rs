@@ -29,11 +29,7 @@ impl DTracker {
     ) {
         let mut next = HashMap::new();
         for p in processes.filter(|p| p.d_threads() > 0) {
-            let first = self
-                .since_ns
-                .get(&p.key())
-                .copied()
-                .unwrap_or(monotonic_ns);
+            let first = self.since_ns.get(&p.key()).copied().unwrap_or(monotonic_ns);
             next.insert(p.key(), first);
         }
         self.since_ns = next;

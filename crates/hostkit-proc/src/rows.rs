@@ -227,7 +227,11 @@ pub fn sort_threads(rows: &mut [ThreadRow], key: SortKey, user: impl Fn(Option<u
             SortKey::Utime | SortKey::Cutime => b.ut.cmp(&a.ut),
             SortKey::Cpu | SortKey::Wait => (b.ut + b.st).cmp(&(a.ut + a.st)),
             SortKey::Threads => b.p.stat.num_threads.cmp(&a.p.stat.num_threads),
-            SortKey::Elapsed => a.task.stat.starttime_ticks.cmp(&b.task.stat.starttime_ticks),
+            SortKey::Elapsed => a
+                .task
+                .stat
+                .starttime_ticks
+                .cmp(&b.task.stat.starttime_ticks),
             SortKey::Pid => a.p.stat.pid.cmp(&b.p.stat.pid),
             SortKey::User => user(a.p.uid).cmp(&user(b.p.uid)),
             SortKey::Comm => a.task.stat.comm.cmp(&b.task.stat.comm),
@@ -253,7 +257,11 @@ mod tests {
             comm: Some(regex::bytes::Regex::new("^php").unwrap()),
             ..Default::default()
         };
-        let mut rows: Vec<Row> = ps.iter().filter(|p| f.keep(p)).map(Row::cumulative).collect();
+        let mut rows: Vec<Row> = ps
+            .iter()
+            .filter(|p| f.keep(p))
+            .map(Row::cumulative)
+            .collect();
         assert_eq!(rows.len(), 2);
         sort_rows(&mut rows, SortKey::Utime, |_| String::new());
         assert_eq!(rows[0].p.stat.pid, 2);

@@ -239,7 +239,10 @@ mod tests {
         assert_eq!(k.btime_unix_seconds, Some(1_764_390_000));
         assert_eq!((k.procs_running, k.procs_blocked), (Some(9), Some(0)));
         assert_eq!(k.forks_total, Some(5000));
-        assert_eq!((k.cpu.iowait, k.cpu.softirq, k.cpu.task_ticks()), (5, 7, 42));
+        assert_eq!(
+            (k.cpu.iowait, k.cpu.softirq, k.cpu.task_ticks()),
+            (5, 7, 42)
+        );
         assert_eq!(k.cpu.total_ticks(), 460);
         assert!(parse_kernel_stat("intr 1\n").is_err());
     }

@@ -226,10 +226,22 @@ pub struct LoadArgs {
     pub nagios: bool,
     /// WARNING range for the D thread count (Nagios syntax: `10` alerts above 10, `5:10`
     /// outside 5..10, `@5:10` inside, `~:10` below minus infinity..10).
-    #[arg(short, long, value_name = "RANGE", requires = "nagios", allow_hyphen_values = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "RANGE",
+        requires = "nagios",
+        allow_hyphen_values = true
+    )]
     pub warning: Option<String>,
     /// CRITICAL range for the D thread count (same syntax as -w).
-    #[arg(short, long, value_name = "RANGE", requires = "nagios", allow_hyphen_values = true)]
+    #[arg(
+        short,
+        long,
+        value_name = "RANGE",
+        requires = "nagios",
+        allow_hyphen_values = true
+    )]
     pub critical: Option<String>,
     /// With --nagios: UNKNOWN after SECS seconds (a stuck /proc read must not hang the check).
     #[arg(short = 't', long, value_name = "SECS", default_value_t = 10.0, requires = "nagios", value_parser = parse_window)]

@@ -195,7 +195,10 @@ mod tests {
         std::os::unix::fs::symlink(&p, &link).unwrap();
         let err = format!("{:#}", write_textfile(&link, b"x").unwrap_err());
         assert!(err.contains("symbolic link"), "{err}");
-        let err = format!("{:#}", write_textfile(Path::new("/dev/null"), b"x").unwrap_err());
+        let err = format!(
+            "{:#}",
+            write_textfile(Path::new("/dev/null"), b"x").unwrap_err()
+        );
         assert!(err.contains("character device"), "{err}");
         assert_eq!(std::fs::read(&p).unwrap(), b"a 2\n");
     }

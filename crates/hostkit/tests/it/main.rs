@@ -4,6 +4,7 @@
 mod cli;
 mod ntp;
 mod proc;
+mod proc_monitor;
 mod ssh;
 mod startup;
 

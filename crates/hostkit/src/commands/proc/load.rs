@@ -202,10 +202,7 @@ fn range(flag: &str, v: Option<&String>) -> Result<Option<Range>, String> {
     v.map(|text| {
         Range::parse(text).map_err(|e| {
             let msg = e.to_string();
-            format!(
-                "{flag} {}",
-                msg.lines().next().unwrap_or_default()
-            )
+            format!("{flag} {}", msg.lines().next().unwrap_or_default())
         })
     })
     .transpose()
@@ -290,8 +287,18 @@ pub fn nagios(args: &LoadArgs) -> Outcome {
         PerfData::new("r_threads", Some(f64::from(e.runnable)), 0, "").bounds(Some(0.0), None),
     ];
     if let Some(w) = e.window.filter(|w| w.samples > 1) {
-        perf.push(PerfData::new("d_threads_mean", Some(w.uninterruptible_mean), 2, ""));
-        perf.push(PerfData::new("r_threads_mean", Some(w.runnable_mean), 2, ""));
+        perf.push(PerfData::new(
+            "d_threads_mean",
+            Some(w.uninterruptible_mean),
+            2,
+            "",
+        ));
+        perf.push(PerfData::new(
+            "r_threads_mean",
+            Some(w.runnable_mean),
+            2,
+            "",
+        ));
         if let Some(wait) = w.waiting_mean {
             perf.push(PerfData::new("r_waiting_mean", Some(wait), 2, ""));
         }

@@ -194,9 +194,7 @@ pub fn time_metrics(view: &View, rows: &[Row], counters: &CommCounters) -> Strin
         &[("comm", OTHER), ("mode", "system")],
         secs(counters.other.1),
     );
-    let groups = aggregate(live.iter().map(|r| (r.p, r.ut, r.st)), |p| {
-        p.display_comm()
-    });
+    let groups = aggregate(live.iter().map(|r| (r.p, r.ut, r.st)), |p| p.display_comm());
     let mut folded: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
     for g in &groups {
         let f = folded.entry(counters.label(&g.key)).or_default();

@@ -182,9 +182,7 @@ fn process_table(view: &View, rows: &[Row]) -> String {
         ("THR", Align::Right),
     ];
     if iv {
-        cols.extend(
-            ["%USR", "%SYS", "%CUSR", "%CSYS", "%WAIT", "%CPU"].map(|c| (c, Align::Right)),
-        );
+        cols.extend(["%USR", "%SYS", "%CUSR", "%CSYS", "%WAIT", "%CPU"].map(|c| (c, Align::Right)));
     } else {
         cols.extend([("UTIME", Align::Right), ("STIME", Align::Right)]);
         if args.children {

@@ -221,8 +221,10 @@ impl<'a> Interval<'a> {
         secs: f64,
     ) -> anyhow::Result<Outcome> {
         let step_ns = (secs * 1e9) as u64;
-        self.d_age
-            .update_with(first.processes.iter().filter(|p| self.filter.keep(p)), first.monotonic_ns);
+        self.d_age.update_with(
+            first.processes.iter().filter(|p| self.filter.keep(p)),
+            first.monotonic_ns,
+        );
         let start_rows: Vec<Row> = first
             .processes
             .iter()
@@ -274,8 +276,10 @@ impl<'a> Interval<'a> {
             (Some(a), Some(b)) => Some(coverage(&iv, &a.cpu, &b.cpu, shown_ticks)),
             _ => None,
         };
-        self.d_age
-            .update_with(cur.processes.iter().filter(|p| self.filter.keep(p)), cur.monotonic_ns);
+        self.d_age.update_with(
+            cur.processes.iter().filter(|p| self.filter.keep(p)),
+            cur.monotonic_ns,
+        );
         let view = View {
             snap: cur,
             prev: Some(prev),
@@ -301,7 +305,8 @@ impl<'a> Interval<'a> {
                 eprintln!("warning: {e:#}; trying again next interval");
             }
         }
-        self.sink.write(&render(&view, &rows, self.intervals == 1)?)?;
+        self.sink
+            .write(&render(&view, &rows, self.intervals == 1)?)?;
         if let (Some(limit), Some((pid, age))) = (args.fail_on_d_age, self.d_age.oldest())
             && age >= limit
         {
@@ -373,4 +378,3 @@ impl<'a> Interval<'a> {
         self.sink.write(&text)
     }
 }
-

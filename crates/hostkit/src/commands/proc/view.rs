@@ -86,7 +86,9 @@ impl View<'_> {
     /// Roll-ups of the live rows by `key`.
     pub fn groups(&self, rows: &[Row], key: GroupKey) -> Vec<Group> {
         aggregate(
-            rows.iter().filter(|r| r.is_live()).map(|r| (r.p, r.ut, r.st)),
+            rows.iter()
+                .filter(|r| r.is_live())
+                .map(|r| (r.p, r.ut, r.st)),
             |p| match key {
                 GroupKey::Comm => p.display_comm(),
                 GroupKey::User => self.users.name(p.uid),
