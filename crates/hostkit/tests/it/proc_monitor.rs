@@ -288,7 +288,7 @@ fn prom_file_survives_a_failed_write() {
     let sub = dir.path().join("textfile");
     std::fs::create_dir(&sub).unwrap();
     let path = sub.join("proc.prom");
-    let mut child = Command::new(crate::bin())
+    let child = Command::new(crate::bin())
         .args([
             "proc",
             "time",
