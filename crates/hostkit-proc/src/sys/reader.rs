@@ -196,12 +196,13 @@ impl Reader {
                     continue;
                 }
             };
-            // `/proc/PID` belongs to root when the process is root *or* turned non-dumpable,
-            // which a credential change (setuid in php-fpm, nginx workers) does: ask `status`.
+            // `PID/stat` belongs to root when the process is root *or* turned non-dumpable,
+            // which a credential change (setuid in php-fpm, nginx workers) does. The `PID`
+            // directory keeps the effective UID (one fstatat); `status` is the fallback.
             // Kernel threads are root; the answer is kept with the fd in interval mode.
             let uid = match uid {
                 Some(0) if self.root.is_procfs() && !stat.is_kthread() && fresh_uid => {
-                    self.status_euid(pid).or(uid)
+                    self.effective_uid(pid).or(uid)
                 }
                 other => other,
             };
@@ -314,8 +315,19 @@ impl Reader {
         Ok((self.opts.keep_fds.then_some(fd), uid, None, true))
     }
 
-    /// The effective UID from `PID/status`.
-    fn status_euid(&mut self, pid: i32) -> Option<u32> {
+    /// The effective UID of a live process: the owner of `PID/`, else `status`'s `Uid:` line.
+    fn effective_uid(&mut self, pid: i32) -> Option<u32> {
+        self.path.clear();
+        {
+            use std::io::Write;
+            let _ = write!(self.path, "{pid}\0");
+        }
+        if let Some(uid) = std::ffi::CStr::from_bytes_with_nul(&self.path)
+            .ok()
+            .and_then(|rel| self.root.dir_owner(rel))
+        {
+            return Some(uid);
+        }
         let rel = rel_path(&mut self.path, pid, None, "status");
         self.root.read_at(rel, &mut self.buf).ok()?;
         parse_status_euid(&self.buf)
