@@ -216,7 +216,7 @@ fn prom_file_refuses_special_files() {
     std::os::unix::fs::symlink(&target, &link).unwrap();
     let mut cases = vec![
         (fifo.clone(), "a FIFO"),
-        (link.clone(), "a symbolic link"),
+        (link.clone(), "a symlink"),
         (dir.path().to_path_buf(), "a directory"),
     ];
     // A /dev/null-like node of our own (root), else the real /dev/null is only inspected.
@@ -226,9 +226,9 @@ fn prom_file_refuses_special_files() {
     if is_root()
         && unsafe { libc::mknod(cdev.as_ptr(), libc::S_IFCHR | 0o666, libc::makedev(1, 3)) } == 0
     {
-        cases.push((dev.clone(), "a character device"));
+        cases.push((dev.clone(), "a device"));
     } else {
-        cases.push(("/dev/null".into(), "a character device"));
+        cases.push(("/dev/null".into(), "a device"));
     }
     for (path, what) in &cases {
         for cmd in [
@@ -591,7 +591,8 @@ fn output_file_takes_the_rendered_output() {
     assert_eq!(r.code, Some(0), "{r:?}");
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     let doc: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["command"], "proc load");
 }
 
 /// The load window: several passes, R split into on-CPU and waiting from schedstat; a

@@ -1,6 +1,6 @@
 //! Small value formatters shared by the `proc` renderers: seconds with two decimals, ps-style
-//! elapsed time, RFC 3339 timestamps (UTC or local with offset), CSV fields and Prometheus
-//! label values.
+//! elapsed time and RFC 3339 timestamps (UTC, or local with its offset). CSV, Prometheus and
+//! UTC calendar arithmetic come from `hostkit-render`.
 
 /// Seconds with two decimals (`12.34`).
 pub fn secs(v: f64) -> String {
@@ -27,11 +27,7 @@ pub fn elapsed(seconds: f64) -> String {
 
 /// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC).
 pub fn utc(unix_seconds: f64) -> String {
-    let t = crate::output::civil::utc(unix_seconds);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    hostkit_render::civil::rfc3339(unix_seconds)
 }
 
 /// Unix seconds as RFC 3339: `2026-12-01T20:55:01Z` in UTC, or local time with its offset
@@ -63,38 +59,6 @@ pub fn rfc3339(unix_seconds: f64, local: bool) -> String {
     )
 }
 
-/// The wall clock now, seconds since the Unix epoch.
-pub fn now_unix_seconds() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
-
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// One CSV line from fields, ending in `\n`.
-pub fn csv_line<I: IntoIterator<Item = String>>(fields: I) -> String {
-    let mut line: Vec<String> = fields.into_iter().map(|f| csv_field(&f)).collect();
-    let mut s = std::mem::take(&mut line).join(",");
-    s.push('\n');
-    s
-}
-
-/// A Prometheus label value: `\`, `"` and newline escaped (exposition format 0.0.4).
-pub fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,14 +83,5 @@ mod tests {
         assert_eq!(t.len(), 25, "{t}");
         assert!(t[19..].starts_with(['+', '-']), "{t}");
         assert_eq!(rfc3339(0.0, false), "1970-01-01T00:00:00Z");
-    }
-
-    #[test]
-    fn csv_and_label_escaping() {
-        assert_eq!(
-            csv_line(["a".into(), "b,c".into(), "d\"e".into()]),
-            "a,\"b,c\",\"d\"\"e\"\n"
-        );
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

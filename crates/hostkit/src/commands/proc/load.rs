@@ -12,14 +12,20 @@ use hostkit_proc::sys::reader::ReadOptions;
 use hostkit_proc::window::load_window;
 use serde_json::json;
 
-use super::format::{csv_line, now_unix_seconds, pct, rfc3339};
+use super::format::{pct, rfc3339};
 use super::{open_reader, prom};
 use crate::cli::proc::{Format, LoadArgs};
 use crate::exit::Outcome;
+use crate::output::now_unix_seconds;
 use crate::output::{
-    self, Sink,
+    self,
     table::{Align, Table},
 };
+use hostkit_render::Envelope;
+use hostkit_render::csv;
+
+/// Schema of `proc load --format json` (2: envelope, window and visibility).
+const SCHEMA_VERSION: u32 = 2;
 
 /// Passes spread over `--window`.
 const WINDOW_SAMPLES: usize = 5;
@@ -30,41 +36,40 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
         return Ok(nagios(args));
     }
     if let Some(p) = &args.output.prom_file {
-        output::check_textfile_target(p)?;
+        output::check_replaceable(p)?;
     }
-    let mut sink = Sink::open(args.output.output.as_deref())?;
     let e = read(args)?;
     if args.stack && e.uninterruptible > 0 && e.stacks.is_empty() {
-        eprintln!(
-            "warning: no kernel stack was readable\nhint: `--stack` needs root (CAP_SYS_ADMIN)"
+        crate::error::warn(
+            "no kernel stack was readable",
+            Some("`--stack` needs root (CAP_SYS_ADMIN)"),
         );
     }
     if let Some(v) = e.visibility.filter(|v| v.is_partial()) {
-        eprintln!(
-            "warning: {}\nhint: run as root on the host, or read the host's procfs with --proc-root (e.g. /host/proc mounted without hidepid)",
-            partial_phrase(v.visible_threads, v.kernel_threads)
+        crate::error::warn(
+            partial_phrase(v.visible_threads, v.kernel_threads),
+            Some(
+                "run as root on the host, or read the host's procfs with --proc-root (e.g. /host/proc mounted without hidepid)",
+            ),
         );
     }
     let now = now_unix_seconds();
     if let Some(path) = &args.output.prom_file {
-        output::write_textfile(path, prom::load_metrics(&e, args.top, now).as_bytes())?;
+        output::write_atomic(path, prom::load_metrics(&e, args.top, now).as_bytes())?;
     }
     let text = match args.output.format {
         Format::Table => table(&e, args.top),
         Format::Json => {
             let mut v = serde_json::to_value(&e)?;
-            v["schema_version"] = json!(1);
             v["time"] = json!(rfc3339(now, false));
             v["sentence"] = json!(e.sentence());
             v["counted"] = json!(e.counted());
-            let mut text = serde_json::to_string_pretty(&v)?;
-            text.push('\n');
-            text
+            Envelope::new("proc load", SCHEMA_VERSION, now, v).to_pretty()
         }
         Format::Csv => csv(&e),
         Format::Prometheus => prom::load_metrics(&e, args.top, now),
     };
-    sink.write(&text)?;
+    output::emit(args.output.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
@@ -178,9 +183,9 @@ pub fn table(e: &LoadExplanation, top: usize) -> String {
 }
 
 fn csv(e: &LoadExplanation) -> String {
-    let mut out = csv_line(["d_threads", "comm", "wchan", "oldest_pids"].map(String::from));
+    let mut out = csv::line(["d_threads", "comm", "wchan", "oldest_pids"].map(String::from));
     for c in &e.culprits {
-        out += &csv_line([
+        out += &csv::line([
             c.count.to_string(),
             c.comm.clone(),
             c.wchan.clone(),

@@ -6,38 +6,38 @@
 //! Exited processes are never counted; the R and D series are always present.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write;
 
 use hostkit_proc::State;
 use hostkit_proc::aggregate::{Group, aggregate};
 use hostkit_proc::explain::LoadExplanation;
 use hostkit_proc::rows::Row;
 
-use super::format::label;
 use super::view::View;
+use hostkit_render::{Exposition, MetricKind};
 
 /// Label value for everything outside the top N.
 const OTHER: &str = "(other)";
 
-struct Out(String);
+/// The house exposition writer with the family name repeated at each sample (which keeps
+/// the metric visible where its value is computed).
+struct Out(Exposition);
 
 impl Out {
-    fn metric(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    fn new() -> Out {
+        Out(Exposition::new())
     }
 
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        // Nine decimals: no binary-float noise like 0.14029999999999998 in the file.
-        let value = (value * 1e9).round() / 1e9;
-        let l: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
-            .collect();
-        if l.is_empty() {
-            let _ = writeln!(self.0, "{name} {value}");
+    fn metric(&mut self, name: &str, kind: &str, help: &str) {
+        let kind = if kind == "counter" {
+            MetricKind::Counter
         } else {
-            let _ = writeln!(self.0, "{name}{{{}}} {value}", l.join(","));
-        }
+            MetricKind::Gauge
+        };
+        self.0.family(name, kind, help);
+    }
+
+    fn sample(&mut self, _name: &str, labels: &[(&str, &str)], value: f64) {
+        self.0.sample(labels, value);
     }
 
     fn timestamp(&mut self, command: &str, unix_seconds: f64) {
@@ -111,7 +111,7 @@ impl CommCounters {
 /// Metrics for `proc time` over the live rows that passed the filters; `counters` carries the
 /// per-command CPU counters (updated by the caller for this pass).
 pub fn time_metrics(view: &View, rows: &[Row], counters: &CommCounters) -> String {
-    let mut o = Out(String::new());
+    let mut o = Out::new();
     let live: Vec<&Row> = rows.iter().filter(|r| r.is_live()).collect();
     o.timestamp("time", view.unix_seconds);
     o.metric(
@@ -245,12 +245,12 @@ pub fn time_metrics(view: &View, rows: &[Row], counters: &CommCounters) -> Strin
             );
         }
     }
-    o.0
+    o.0.finish()
 }
 
 /// Metrics for `proc load`; culprits beyond `top` fold into `(other)`.
 pub fn load_metrics(e: &LoadExplanation, top: usize, unix_seconds: f64) -> String {
-    let mut o = Out(String::new());
+    let mut o = Out::new();
     o.timestamp("load", unix_seconds);
     if let Some(l) = &e.loadavg {
         o.metric(
@@ -384,7 +384,7 @@ pub fn load_metrics(e: &LoadExplanation, top: usize, unix_seconds: f64) -> Strin
             }
         }
     }
-    o.0
+    o.0.finish()
 }
 
 #[cfg(test)]

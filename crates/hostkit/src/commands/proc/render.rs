@@ -12,7 +12,11 @@ use hostkit_proc::rows::{Row, ThreadRow, shown, sort_threads, thread_rows};
 use hostkit_proc::{Snapshot, State, escape_comm};
 use serde_json::{Value, json};
 
-use super::format::{csv_line, elapsed, pct, secs, utc};
+use super::format::{elapsed, pct, secs, utc};
+use hostkit_render::{Envelope, csv};
+
+/// Schema of `proc time --format json` (2: envelope, interval fields renamed, coverage).
+pub const SCHEMA_VERSION: u32 = 2;
 use super::view::{Block, View};
 use crate::cli::proc::GroupKey;
 use crate::output::table::{Align, Table};
@@ -430,7 +434,6 @@ pub fn coverage_json(view: &View, c: &Coverage) -> Value {
 /// The JSON document (pretty for a snapshot, one line per interval).
 pub fn json(view: &View, rows: &[Row]) -> anyhow::Result<String> {
     let mut doc = json!({
-        "schema_version": 1,
         "time": view.time,
         "mode": match view.interval.map(|i| i.block) {
             None => "snapshot",
@@ -483,13 +486,14 @@ pub fn json(view: &View, rows: &[Row]) -> anyhow::Result<String> {
             .map(|r| process_json(view, r))
             .collect();
     }
-    let mut text = if view.interval.is_some() {
-        serde_json::to_string(&doc)?
+    let env = Envelope::new("proc time", SCHEMA_VERSION, view.unix_seconds, doc);
+    if view.interval.is_some() {
+        let mut text = serde_json::to_string(&env)?;
+        text.push('\n');
+        Ok(text)
     } else {
-        serde_json::to_string_pretty(&doc)?
-    };
-    text.push('\n');
-    Ok(text)
+        Ok(env.to_pretty())
+    }
 }
 
 /// The CSV header of the view's kind (threads, groups, processes; snapshot or interval).
@@ -537,7 +541,7 @@ pub fn csv_header(view: &View) -> String {
             "comm",
         ]);
     }
-    csv_line(cols.into_iter().map(String::from))
+    csv::line(cols.into_iter().map(String::from))
 }
 
 /// CSV: the header (when `header`), then one line per shown process, thread or group; every
@@ -558,7 +562,7 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
     if view.args.threads {
         let all = sorted_threads(view, rows);
         for t in shown(&all, view.top()) {
-            out += &csv_line(lead.iter().cloned().chain(thread_cells(view, t, "")));
+            out += &csv::line(lead.iter().cloned().chain(thread_cells(view, t, "")));
         }
         return out;
     }
@@ -585,7 +589,7 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
                 u,
                 s,
             ];
-            out += &csv_line(lead.iter().cloned().chain(cells));
+            out += &csv::line(lead.iter().cloned().chain(cells));
         }
         return out;
     }
@@ -622,7 +626,7 @@ pub fn csv(view: &View, rows: &[Row], header: bool) -> String {
             p.shown_wchan().unwrap_or("").to_string(),
             p.display_comm(),
         ]);
-        out += &csv_line(cells);
+        out += &csv::line(cells);
     }
     out
 }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
+
+use crate::error::ResultExt;
 use hostkit_proc::aggregate::aggregate;
 use hostkit_proc::coverage::coverage;
 use hostkit_proc::dage::DTracker;
@@ -17,13 +19,14 @@ use hostkit_proc::sys::facts::monotonic_ns;
 use hostkit_proc::sys::reader::ReadOptions;
 use hostkit_proc::{Process, Snapshot};
 
-use super::format::{now_unix_seconds, rfc3339};
+use super::format::rfc3339;
 use super::prom::{CommCounters, time_metrics};
 use super::render;
 use super::view::{Block, IntervalInfo, View};
 use super::{Users, open_reader};
 use crate::cli::proc::{Format, TimeArgs};
 use crate::exit::Outcome;
+use crate::output::now_unix_seconds;
 use crate::output::{self, Sink};
 
 /// Builds the filter from the command line, resolving users and compiling the regex.
@@ -35,9 +38,8 @@ fn filter(args: &TimeArgs, users: &Users) -> anyhow::Result<Filter> {
             regex::bytes::RegexBuilder::new(re)
                 .unicode(false)
                 .build()
-                .with_context(|| {
-                    format!("`{re}` is not a valid --comm regular expression\nhint: e.g. `--comm '^(php|nginx)'`")
-                })?,
+                .with_context(|| format!("`{re}` is not a valid --comm regular expression"))
+                .hint("e.g. `--comm '^(php|nginx)'`")?,
         ),
         None => None,
     };
@@ -106,17 +108,19 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
     };
     let mut reader = open_reader(&args.source.proc_root, opts)?;
     if args.interval.is_some() && !reader.root().is_procfs() {
-        anyhow::bail!(
-            "`{}` is a saved tree, which does not change: `-i` needs a live procfs\nhint: drop `-i` to read a captured tree",
-            args.source.proc_root.display()
-        );
+        return Err(crate::error::hinted(
+            format!(
+                "`{}` is a saved tree, which does not change: `-i` needs a live procfs",
+                args.source.proc_root.display()
+            ),
+            "drop `-i` to read a captured tree",
+        ));
     }
     if let Some(p) = &args.output.prom_file {
-        output::check_textfile_target(p).context("--prom-file")?;
+        output::check_replaceable(p).context("--prom-file")?;
     }
     let users = Users::for_root(&reader);
     let filter = filter(args, &users)?;
-    let mut sink = Sink::open(args.output.output.as_deref())?;
     let first = reader.sample()?;
     let now = now_unix_seconds();
     let Some(secs) = args.interval else {
@@ -140,11 +144,15 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
         if let Some(path) = &args.output.prom_file {
             let mut c = CommCounters::default();
             c.update(None, &comm_groups(rows.iter(), true), args.top);
-            output::write_textfile(path, time_metrics(&view, &rows, &c).as_bytes())?;
+            output::write_atomic(path, time_metrics(&view, &rows, &c).as_bytes())?;
         }
-        sink.write(&render(&view, &rows, true)?)?;
+        output::emit(
+            args.output.output.as_deref(),
+            render(&view, &rows, true)?.as_bytes(),
+        )?;
         return Ok(Outcome::Ok);
     };
+    let sink = Sink::open(args.output.output.as_deref())?;
     Interval::new(args, &users, &filter, sink).run(&mut reader, first, secs)
 }
 
@@ -301,8 +309,12 @@ impl<'a> Interval<'a> {
                 .update(Some(&interval_groups), &comm_groups(live, true), args.top);
             let text = time_metrics(&view, &rows, &self.counters);
             // A monitor must outlive a full disk or a permission change: say so, retry.
-            if let Err(e) = output::write_textfile(path, text.as_bytes()) {
-                eprintln!("warning: {e:#}; trying again next interval");
+            if let Err(e) = output::write_atomic(path, text.as_bytes()) {
+                let r = crate::error::Rendered::of(&e);
+                crate::error::warn(
+                    format!("{}; trying again next interval", r.causes.join(": ")),
+                    r.hints.first().map(String::as_str),
+                );
             }
         }
         self.sink

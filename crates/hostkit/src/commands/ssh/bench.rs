@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use hostkit_sshbench::analyze::{self, StopRule};
 use hostkit_sshbench::plan::{self, Direction, Matrix, Pattern, Plan, PlanOptions, TrialKind};
 use hostkit_sshbench::record::{self, Header, Log, Record};
@@ -20,15 +20,18 @@ use hostkit_sshbench::sys::unix_now_s;
 
 use super::{Prepared, discover, install_signals, policy, prepare};
 use crate::cli::ssh::{BenchArgs, BenchFormat, DirectionArg, MatrixArg};
+use crate::error::ResultExt;
 use crate::exit::Outcome;
 
 pub fn run(a: BenchArgs) -> anyhow::Result<Outcome> {
     if a.min_runs > a.max_runs {
-        bail!(
-            "`--min-runs {}` is larger than `--max-runs {}`\nhint: use `--min-runs N --max-runs M` with N <= M",
-            a.min_runs,
-            a.max_runs
-        );
+        return Err(crate::error::hinted(
+            format!(
+                "`--min-runs {}` is larger than `--max-runs {}`",
+                a.min_runs, a.max_runs
+            ),
+            "use `--min-runs N --max-runs M` with N <= M",
+        ));
     }
     let pol = policy(&a.policy)?;
     let prior = a.resume.as_deref().map(read_log).transpose()?;
@@ -147,18 +150,19 @@ fn bench(
     });
     drop(prep);
     let resume_hint = format!(
-        "results so far are kept in `{}`\nhint: continue with `hostkit ssh bench --resume {}`",
+        "results so far are kept in `{}`: continue with `hostkit ssh bench --resume {}`",
         path.display(),
         path.display()
     );
     let report = match outcome {
         Err(e) => {
-            if let Some(Some(sshd)) = sshd_error {
-                return Err(anyhow::anyhow!(
-                    "{sshd}\nthe run stopped at {e}\n{resume_hint}"
-                ));
-            }
-            return Err(anyhow::anyhow!("{e}\n{resume_hint}"));
+            let err = match sshd_error {
+                Some(Some(sshd)) => {
+                    anyhow::anyhow!("{sshd}").context(format!("the run stopped at {e}"))
+                }
+                _ => anyhow::anyhow!("{e}"),
+            };
+            return Err(err).hint(resume_hint);
         }
         Ok(r) => r,
     };
@@ -194,8 +198,8 @@ fn bench(
         path.display()
     );
     if report.status == Status::Interrupted {
-        eprintln!("interrupted; {resume_hint}");
-        return Ok(Outcome::Code(130));
+        crate::error::warn("interrupted", Some(&resume_hint));
+        return Ok(Outcome::Code(crate::exit::INTERRUPTED));
     }
     Ok(Outcome::Ok)
 }
@@ -257,12 +261,9 @@ fn header(
 pub fn read_log(path: &Path) -> anyhow::Result<Log> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    record::parse_log(&text).with_context(|| {
-        format!(
-            "`{}` is not a hostkit ssh bench log\nhint: pass a file written by `hostkit ssh bench` (`--out`)",
-            path.display()
-        )
-    })
+    record::parse_log(&text)
+        .with_context(|| format!("`{}` is not a hostkit ssh bench log", path.display()))
+        .hint("pass a file written by `hostkit ssh bench` (`--out`)")
 }
 
 fn create_new(path: &Path) -> anyhow::Result<File> {
@@ -270,10 +271,10 @@ fn create_new(path: &Path) -> anyhow::Result<File> {
         .write(true)
         .create_new(true)
         .open(path)
-        .with_context(|| {
+        .with_context(|| format!("cannot create the results log `{}`", path.display()))
+        .with_hint(|| {
             format!(
-                "cannot create the results log `{}`\nhint: pick another name with `--out FILE`, or continue it with `--resume {}`",
-                path.display(),
+                "pick another name with `--out FILE`, or continue it with `--resume {}`",
                 path.display()
             )
         })
