@@ -466,9 +466,10 @@ fn prom_file_is_written_atomically() {
 fn redact_time(text: &str) -> String {
     // Only the sample's own timestamps: at a line start (table headline, CSV) or as JSON
     // `time`; START columns of captured trees stay.
-    let ts =
-        regex::Regex::new(r#"(?m)(^|"(?:time|generated_at)": ?")\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"#)
-            .unwrap();
+    let ts = regex::Regex::new(
+        r#"(?m)(^|"(?:time|generated_at)": ?")\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"#,
+    )
+    .unwrap();
     let prom =
         regex::Regex::new(r"(hostkit_proc_last_update_timestamp_seconds\{[^}]*\}) \S+").unwrap();
     let text = ts.replace_all(text, "${1}[TIME]");

@@ -691,3 +691,53 @@ fn hidepid_is_reported_not_hidden() {
         r.stdout
     );
 }
+
+/// Every JSON field `proc time` and `proc load` emit, in every mode, is in docs/proc.md.
+#[test]
+fn proc_json_fields_are_documented() {
+    let tree = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../hostkit-proc/testdata/live-states"
+    );
+    let _d = Fixture::spawn(Kind::DiskVfork);
+    for args in [
+        &["proc", "time", "--proc-root", tree, "--format", "json"][..],
+        &[
+            "proc",
+            "time",
+            "--proc-root",
+            tree,
+            "--format",
+            "json",
+            "--by",
+            "comm",
+        ],
+        &[
+            "proc",
+            "time",
+            "--proc-root",
+            tree,
+            "--format",
+            "json",
+            "--threads",
+        ],
+        &["proc", "load", "--proc-root", tree, "--format", "json"],
+        &[
+            "proc", "load", "--window", "0.2", "--format", "json", "--stack",
+        ],
+    ] {
+        crate::docs::assert_documented("proc.md", &crate::docs::json_of(args));
+    }
+    for extra in [&[][..], &["--threads"], &["--by", "user"]] {
+        let mut args = vec![
+            "proc", "time", "-i", "0.2", "-c", "1", "--format", "json", "--top", "3",
+        ];
+        args.extend_from_slice(extra);
+        let r = hk(&args);
+        assert_eq!(r.code, Some(0), "{r:?}");
+        for doc in json_lines(&r.stdout) {
+            assert_eq!(doc["schema_version"], 2);
+            crate::docs::assert_documented("proc.md", &doc);
+        }
+    }
+}
