@@ -741,3 +741,49 @@ fn proc_json_fields_are_documented() {
         }
     }
 }
+
+/// In interval mode the CPU counters never decrease from one block to the next, even while
+/// processes come and go (a fork loop runs meanwhile); no Average block in this format.
+#[test]
+fn prometheus_counters_only_grow_across_intervals() {
+    let mut sh = Command::new("sh")
+        .args(["-c", "while :; do /bin/true; done"])
+        .spawn()
+        .unwrap();
+    let r = hk([
+        "proc",
+        "time",
+        "-i",
+        "0.3",
+        "-c",
+        "4",
+        "--format",
+        "prometheus",
+        "--top",
+        "3",
+    ]);
+    // SAFETY: killing and reaping the shell this test started, by PID.
+    unsafe { libc::kill(sh.id() as i32, libc::SIGKILL) };
+    sh.wait().unwrap();
+    assert_eq!(r.code, Some(0), "{r:?}");
+    let blocks: Vec<&str> = r
+        .stdout
+        .split("# HELP hostkit_proc_last_update_timestamp_seconds")
+        .skip(1)
+        .collect();
+    assert_eq!(blocks.len(), 4, "{}", r.stdout);
+    let mut last: std::collections::HashMap<String, f64> = Default::default();
+    for b in blocks {
+        for line in b
+            .lines()
+            .filter(|l| l.starts_with("hostkit_proc_comm_cpu_seconds_total{"))
+        {
+            let (series, v) = line.rsplit_once(' ').unwrap();
+            let v: f64 = v.parse().unwrap();
+            if let Some(prev) = last.insert(series.to_string(), v) {
+                assert!(v >= prev, "{series} went from {prev} to {v}");
+            }
+        }
+        assert!(b.contains("hostkit_proc_threads{state=\"D\"}"), "{b}");
+    }
+}

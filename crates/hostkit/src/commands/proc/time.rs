@@ -63,34 +63,42 @@ fn finish_rows<'a>(mut rows: Vec<Row<'a>>, args: &TimeArgs, view_users: &Users) 
     rows
 }
 
-/// Renders one block in the chosen format.
-fn render(view: &View, rows: &[Row], first: bool) -> anyhow::Result<String> {
+/// Renders one block in the chosen format (Prometheus: the same metrics as `--prom-file`).
+fn render(
+    view: &View,
+    rows: &[Row],
+    first: bool,
+    counters: &CommCounters,
+) -> anyhow::Result<String> {
     Ok(match view.args.output.format {
         Format::Table => render::table(view, rows),
         Format::Json => render::json(view, rows)?,
         Format::Csv => render::csv(view, rows, first),
-        Format::Prometheus => {
-            // Prometheus on stdout: the same metrics as the file, per block.
-            let mut c = CommCounters::default();
-            let groups = comm_groups(rows.iter().filter(|r| r.is_live()), false);
-            c.update(None, &groups, view.args.top);
-            time_metrics(view, rows, &c)
-        }
+        Format::Prometheus => time_metrics(view, rows, counters),
     })
 }
 
-/// Per-command groups of rows: own ticks as shown, or cumulative ticks of the processes.
+/// Which ticks [`comm_groups`] sums.
+#[derive(Clone, Copy)]
+enum Ticks {
+    /// Since each process started.
+    Cumulative,
+    /// Within the interval, the process's own (children's folded share taken out again:
+    /// the children are counted under their own command).
+    OwnInterval,
+}
+
+/// Per-command groups of rows.
 fn comm_groups<'a, 'r: 'a>(
     rows: impl Iterator<Item = &'a Row<'r>>,
-    cumulative: bool,
+    ticks: Ticks,
+    folded: bool,
 ) -> Vec<hostkit_proc::aggregate::Group> {
     aggregate(
-        rows.map(|r| {
-            if cumulative {
-                (r.p, r.p.stat.utime_ticks, r.p.stat.stime_ticks)
-            } else {
-                (r.p, r.ut, r.st)
-            }
+        rows.map(|r| match ticks {
+            Ticks::Cumulative => (r.p, r.p.stat.utime_ticks, r.p.stat.stime_ticks),
+            Ticks::OwnInterval if folded => (r.p, r.ut - r.cut, r.st - r.cst),
+            Ticks::OwnInterval => (r.p, r.ut, r.st),
         }),
         Process::display_comm,
     )
@@ -141,14 +149,18 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
             time: rfc3339(now, args.local_time),
             unix_seconds: now,
         };
+        let mut c = CommCounters::default();
+        c.update(
+            None,
+            &comm_groups(rows.iter(), Ticks::Cumulative, args.children),
+            args.top,
+        );
         if let Some(path) = &args.output.prom_file {
-            let mut c = CommCounters::default();
-            c.update(None, &comm_groups(rows.iter(), true), args.top);
             output::write_atomic(path, time_metrics(&view, &rows, &c).as_bytes())?;
         }
         output::emit(
             args.output.output.as_deref(),
-            render(&view, &rows, true)?.as_bytes(),
+            render(&view, &rows, true, &c)?.as_bytes(),
         )?;
         return Ok(Outcome::Ok);
     };
@@ -239,8 +251,11 @@ impl<'a> Interval<'a> {
             .filter(|p| self.filter.keep(p))
             .map(Row::cumulative)
             .collect();
-        self.counters
-            .update(None, &comm_groups(start_rows.iter(), true), self.args.top);
+        self.counters.update(
+            None,
+            &comm_groups(start_rows.iter(), Ticks::Cumulative, false),
+            self.args.top,
+        );
         drop(start_rows);
         let mut prev = first;
         while self.args.count.is_none_or(|c| self.intervals < c) {
@@ -256,7 +271,9 @@ impl<'a> Interval<'a> {
         }
         // Per-thread rows have no Average (like pidstat -t's average, it would mix threads
         // that came and went); processes and --by groups do.
-        if self.intervals > 0 && !self.args.threads {
+        // Prometheus has no average: its counters already carry the totals.
+        if self.intervals > 0 && !self.args.threads && self.args.output.format != Format::Prometheus
+        {
             self.average(&prev)?;
         }
         Ok(Outcome::Ok)
@@ -302,11 +319,12 @@ impl<'a> Interval<'a> {
             time: rfc3339(now, args.local_time),
             unix_seconds: now,
         };
+        let live = rows.iter().filter(|r| r.is_live());
+        let interval_groups = comm_groups(live.clone(), Ticks::OwnInterval, args.children);
+        let cumulative = comm_groups(live, Ticks::Cumulative, args.children);
+        self.counters
+            .update(Some(&interval_groups), &cumulative, args.top);
         if let Some(path) = &args.output.prom_file {
-            let live = rows.iter().filter(|r| r.is_live());
-            let interval_groups = comm_groups(live.clone(), false);
-            self.counters
-                .update(Some(&interval_groups), &comm_groups(live, true), args.top);
             let text = time_metrics(&view, &rows, &self.counters);
             // A monitor must outlive a full disk or a permission change: say so, retry.
             if let Err(e) = output::write_atomic(path, text.as_bytes()) {
@@ -318,7 +336,7 @@ impl<'a> Interval<'a> {
             }
         }
         self.sink
-            .write(&render(&view, &rows, self.intervals == 1)?)?;
+            .write(&render(&view, &rows, self.intervals == 1, &self.counters)?)?;
         if let (Some(limit), Some((pid, age))) = (args.fail_on_d_age, self.d_age.oldest())
             && age >= limit
         {
@@ -386,7 +404,7 @@ impl<'a> Interval<'a> {
             time: rfc3339(now, args.local_time),
             unix_seconds: now,
         };
-        let text = render(&view, &rows, false)?;
+        let text = render(&view, &rows, false, &self.counters)?;
         self.sink.write(&text)
     }
 }
