@@ -288,7 +288,7 @@ fn prom_file_survives_a_failed_write() {
     let sub = dir.path().join("textfile");
     std::fs::create_dir(&sub).unwrap();
     let path = sub.join("proc.prom");
-    let child = Command::new(crate::bin())
+    let mut child = Command::new(crate::bin())
         .args([
             "proc",
             "time",
@@ -311,10 +311,31 @@ fn prom_file_survives_a_failed_write() {
         std::thread::sleep(Duration::from_millis(20));
     }
     std::fs::remove_dir_all(&sub).unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    // Recreate the directory once hostkit has said it could not write.
+    let mut err = child.stderr.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let reader = std::thread::spawn(move || {
+        let mut chunk = [0u8; 1024];
+        while let Ok(n) = err.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("trying again") {
+        assert!(
+            Instant::now() < deadline,
+            "no warning about the failed write"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     std::fs::create_dir(&sub).unwrap();
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    reader.join().unwrap();
+    let stderr = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("trying again next interval"), "{stderr}");
