@@ -9,6 +9,7 @@ mod ntp;
 mod ntp_bench;
 mod ntp_compat;
 mod proc;
+mod proc_monitor;
 mod ssh;
 mod startup;
 
