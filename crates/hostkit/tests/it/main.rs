@@ -5,6 +5,7 @@ mod cli;
 mod ntp;
 mod proc;
 mod ssh;
+mod ssh_resume;
 mod startup;
 
 /// Path of the hostkit binary under test.

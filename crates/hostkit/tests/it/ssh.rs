@@ -146,7 +146,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("small.jsonl");
     let mut args = SMALL.to_vec();
-    args.extend(["--format", "json", "--out", log.to_str().unwrap()]);
+    args.extend(["--format", "json", "--log", log.to_str().unwrap()]);
     args.extend(["--min-runs", "2", "--max-runs", "2"]);
     let r = hk(tmp.path(), &args);
     assert_eq!(r.code, Some(0), "{r:?}");
@@ -172,7 +172,10 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             assert_eq!(s["negotiated"]["mac_c2s"], parts[1], "{s}");
             assert_eq!(s["negotiated"]["kex"], parts[2], "{s}");
             assert!(s["bytes"].as_u64().unwrap() > 0);
-            assert!(s["server_user_s"].is_number(), "server CPU missing: {s}");
+            assert!(
+                s["server_user_seconds"].is_number(),
+                "server CPU missing: {s}"
+            );
         }
     }
     // 4 bulk + baseline + 2 kex-only + 2 connect, each with rounds 1 and 2.
@@ -189,7 +192,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             .map(|b| {
                 (
                     b["trial"].as_str().unwrap().to_string(),
-                    b["mbps"]["median"].as_f64().unwrap(),
+                    b["mb_per_s"]["median"].as_f64().unwrap(),
                 )
             })
             .collect()
@@ -238,6 +241,7 @@ fn long_run(name: &str) -> (tempfile::TempDir, std::path::PathBuf, Child) {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join(format!("{name}.jsonl"));
     let mut args = SMALL.to_vec();
+    // `--out`: the old spelling of `--log`, kept as a hidden alias.
     args.extend(["--out", log.to_str().unwrap()]);
     args.extend(["--min-runs", "50", "--max-runs", "50"]);
     let child = spawn(tmp.path(), &args);
@@ -269,7 +273,7 @@ fn resume_after_sigkill_redoes_no_finished_sample() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("kill.jsonl");
     let mut args = SMALL.to_vec();
-    args.extend(["--out", log.to_str().unwrap(), "--no-kex"]);
+    args.extend(["--log", log.to_str().unwrap(), "--no-kex"]);
     args.extend(["--min-runs", "3", "--max-runs", "3"]);
     let mut child = spawn(tmp.path(), &args);
     assert!(wait_until(60.0, || sample_lines(&log) >= 6), "no samples");
@@ -439,7 +443,7 @@ fn download_direction_moves_data_server_to_client() {
             "0.25",
             "--format",
             "json",
-            "--out",
+            "--log",
             log.to_str().unwrap(),
         ],
     );
@@ -456,7 +460,7 @@ fn download_direction_moves_data_server_to_client() {
     assert!(!down.is_empty());
     for s in down {
         assert_eq!(s["negotiated"]["cipher_s2c"], "aes128-gcm@openssh.com");
-        assert!(s["server_user_s"].is_number(), "{s}");
+        assert!(s["server_user_seconds"].is_number(), "{s}");
     }
     assert_clean(tmp.path());
 }
@@ -538,6 +542,10 @@ fn remote_target_resolves_the_users_config_and_a_refused_cipher_is_recorded() {
         .collect();
     assert!(measured.len() >= 2);
     // Server CPU from the remote's /proc/$PPID/stat.
-    assert!(measured.iter().all(|s| s["server_user_s"].is_number()));
+    assert!(
+        measured
+            .iter()
+            .all(|s| s["server_user_seconds"].is_number())
+    );
     assert_eq!(r.json()["analysis"]["bulk"].as_array().unwrap().len(), 1);
 }

@@ -108,59 +108,66 @@ fn check_args(a: &BenchArgs, s: &Settings) -> anyhow::Result<()> {
 fn check_resume(a: &mut BenchArgs, log: &Log) -> anyhow::Result<()> {
     let h = &log.header;
     let o = &h.options;
-    let logged_str = |k: &str| o.get(k).and_then(|v| v.as_str()).map(str::to_owned);
-    let logged_f = |k: &str| o.get(k).and_then(serde_json::Value::as_f64);
-    let logged_u = |k: &str| {
-        o.get(k)
-            .and_then(serde_json::Value::as_u64)
-            .map(|v| v as u32)
+    // Outer `None`: the log does not record the option (a hand-made or old log), so any value
+    // goes; `Some(None)`: recorded as not given.
+    let logged = |k: &str| -> Option<Option<String>> {
+        o.get(k).map(|v| match v {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
     };
     let mut conflicts: Vec<String> = Vec::new();
-    let mut differs = |flag: &str, given: Option<String>, logged: Option<String>| {
-        if let Some(g) = given
-            && Some(&g) != logged.as_ref()
+    let mut differs = |flag: &str, given: Option<String>, logged: Option<Option<String>>| {
+        if let (Some(g), Some(l)) = (given, logged)
+            && Some(&g) != l.as_ref()
         {
             conflicts.push(format!(
                 "`{flag} {g}` (the log has {})",
-                logged.map_or("none".to_string(), |l| format!("`{l}`"))
+                l.map_or("none".to_string(), |l| format!("`{l}`"))
             ));
         }
     };
     let lower = |v: String| v.to_lowercase();
+    let num = |k: &str| logged(k).map(|v| v.map(|s| s.parse::<f64>().map_or(s, |f| f.to_string())));
     differs(
         "--matrix",
         a.matrix.map(|m| lower(format!("{m:?}"))),
-        logged_str("matrix"),
+        logged("matrix"),
     );
     differs(
         "--direction",
         a.direction.map(|d| lower(format!("{d:?}"))),
-        logged_str("direction"),
+        logged("direction"),
     );
     differs(
         "--sample-time",
         a.sample_time.map(|v| v.to_string()),
-        logged_f("sample_time_s").map(|v| v.to_string()),
+        num("sample_time_s"),
     );
     differs(
         "--min-runs",
         a.min_runs.map(|v| v.to_string()),
-        logged_u("min_runs").map(|v| v.to_string()),
+        num("min_runs"),
     );
     differs(
         "--max-runs",
         a.max_runs.map(|v| v.to_string()),
-        logged_u("max_runs").map(|v| v.to_string()),
+        num("max_runs"),
     );
-    differs("--ciphers", a.ciphers.clone(), logged_str("ciphers"));
-    differs("--macs", a.macs.clone(), logged_str("macs"));
-    differs("--kex", a.kex.clone(), logged_str("kex"));
+    differs("--ciphers", a.ciphers.clone(), logged("ciphers"));
+    differs("--macs", a.macs.clone(), logged("macs"));
+    differs("--kex", a.kex.clone(), logged("kex"));
     differs(
         "--seed",
         a.seed.map(|v| v.to_string()),
-        Some(h.seed.to_string()),
+        Some(Some(h.seed.to_string())),
     );
-    differs("TARGET", a.conn.target.clone(), Some(h.target.clone()));
+    differs(
+        "TARGET",
+        a.conn.target.clone(),
+        Some(Some(h.target.clone())),
+    );
     if !conflicts.is_empty() {
         bail!(
             "`--resume` continues the run as it was logged; {} would change it\nhint: drop {}, or start a new run with `--log NEW.jsonl`",
@@ -172,19 +179,27 @@ fn check_resume(a: &mut BenchArgs, log: &Log) -> anyhow::Result<()> {
             }
         );
     }
-    let parse = |k: &str| logged_str(k).map(|v| v.to_lowercase());
-    a.matrix = Some(match parse("matrix").as_deref() {
-        Some("full") => MatrixArg::Full,
-        _ => MatrixArg::Dedup,
+    let text = |k: &str| logged(k).flatten().map(|v| v.to_lowercase());
+    let float = |k: &str| o.get(k).and_then(serde_json::Value::as_f64);
+    let count = |k: &str| {
+        o.get(k)
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|v| u32::try_from(v).ok())
+    };
+    a.matrix = a.matrix.or(match text("matrix").as_deref() {
+        Some("full") => Some(MatrixArg::Full),
+        Some("dedup") => Some(MatrixArg::Dedup),
+        _ => None,
     });
-    a.direction = Some(match parse("direction").as_deref() {
-        Some("down") => DirectionArg::Down,
-        Some("both") => DirectionArg::Both,
-        _ => DirectionArg::Up,
+    a.direction = a.direction.or(match text("direction").as_deref() {
+        Some("up") => Some(DirectionArg::Up),
+        Some("down") => Some(DirectionArg::Down),
+        Some("both") => Some(DirectionArg::Both),
+        _ => None,
     });
-    a.sample_time = a.sample_time.or(logged_f("sample_time_s"));
-    a.min_runs = a.min_runs.or(logged_u("min_runs"));
-    a.max_runs = a.max_runs.or(logged_u("max_runs"));
+    a.sample_time = a.sample_time.or(float("sample_time_s"));
+    a.min_runs = a.min_runs.or(count("min_runs"));
+    a.max_runs = a.max_runs.or(count("max_runs"));
     a.no_pin = a.no_pin || o.get("no_pin").and_then(serde_json::Value::as_bool) == Some(true);
     Ok(())
 }
@@ -260,11 +275,20 @@ impl LogFile {
 
     /// Writes one record durably, saying what failed (e.g. no space left on the device).
     fn write(&mut self, rec: &Record) -> anyhow::Result<()> {
-        self.file
+        let written = self
+            .file
             .write_all(record::to_line(rec).as_bytes())
-            .and_then(|_| self.file.flush())
-            .with_context(|| format!("writing the results log `{}`", self.path.display()))
-            .context_hint_space()
+            .and_then(|_| self.file.flush());
+        match written {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => bail!(
+                "writing the results log `{}`: no space left on the device\nhint: free space there, or pick another place with `--log FILE`",
+                self.path.display()
+            ),
+            Err(e) => {
+                Err(e).with_context(|| format!("writing the results log `{}`", self.path.display()))
+            }
+        }
     }
 
     /// Removes a log this run created and never wrote a sample to.
@@ -272,27 +296,6 @@ impl LogFile {
         if self.created {
             let _ = std::fs::remove_file(&self.path);
         }
-    }
-}
-
-/// Adds the advice for a full disk to an error whose cause is ENOSPC.
-trait SpaceHint<T> {
-    fn context_hint_space(self) -> anyhow::Result<T>;
-}
-
-impl<T> SpaceHint<T> for anyhow::Result<T> {
-    fn context_hint_space(self) -> anyhow::Result<T> {
-        self.map_err(|e| {
-            let full = e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.raw_os_error() == Some(libc::ENOSPC))
-            });
-            if full {
-                e.context("no space left for the results log\nhint: free space there, or pick another place with `--log FILE`")
-            } else {
-                e
-            }
-        })
     }
 }
 
