@@ -583,6 +583,95 @@ debug1: Exit status 0\n";
         );
     }
 
+    /// A captured OpenSSH 9.2p1 LogLevel DEBUG1 stderr (`testdata/ssh-debug/`).
+    fn captured(name: &str) -> SshLog {
+        let path = format!("{}/testdata/ssh-debug/{name}", env!("CARGO_MANIFEST_DIR"));
+        parse_ssh_log(&std::fs::read_to_string(&path).unwrap())
+    }
+
+    fn bulk_up(cipher: &str) -> Invocation {
+        let t = Trial {
+            id: "t".into(),
+            kind: TrialKind::Bulk {
+                cipher: cipher.into(),
+                mac: None,
+                kex: "curve25519-sha256".into(),
+                direction: Direction::Up,
+            },
+        };
+        invocation(&t, sz(1 << 20), None)
+    }
+
+    #[test]
+    fn classifies_captured_ssh_logs() {
+        // A measured upload: negotiated as pinned, server stat line present.
+        let ok = captured("ok-bulk-gcm.log");
+        assert_eq!(
+            classify(&bulk_up("aes128-gcm@openssh.com"), Some(0), &ok),
+            Verdict::Ok
+        );
+        assert!(ok.server_ticks.is_some());
+        // The same log for a trial that pinned something else: a mismatch stops the run.
+        let v = classify(&bulk_up("aes128-ctr"), Some(0), &ok);
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("negotiation mismatch")),
+            "{v:?}"
+        );
+        // The server does not offer the cipher: recorded, the run goes on.
+        let v = classify(
+            &bulk_up("aes256-ctr"),
+            Some(255),
+            &captured("refused-cipher.log"),
+        );
+        assert!(
+            matches!(&v, Verdict::Unsupported(m) if m.contains("no matching cipher found")),
+            "{v:?}"
+        );
+        // Kex-only: auth refused on purpose after the key exchange is success.
+        let kex = Trial {
+            id: "kex/ecdh".into(),
+            kind: TrialKind::KexOnly {
+                kex: "ecdh-sha2-nistp256".into(),
+            },
+        };
+        let inv = invocation(&kex, Size::default(), None);
+        assert_eq!(
+            classify(&inv, Some(255), &captured("kex-only.log")),
+            Verdict::Ok
+        );
+        // ...but the same exit without a key exchange (nothing listening) is fatal.
+        let v = classify(&inv, Some(255), &captured("connection-refused.log"));
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("Connection refused")),
+            "{v:?}"
+        );
+        // A remote command failing is fatal and names the status.
+        let v = classify(
+            &bulk_up("aes128-gcm@openssh.com"),
+            Some(3),
+            &captured("remote-exit-3.log"),
+        );
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("status 3")),
+            "{v:?}"
+        );
+        // Killed by a signal.
+        let v = classify(&bulk_up("aes128-gcm@openssh.com"), None, &ok);
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("killed by a signal")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn window_is_the_time_between_the_first_two_marks() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(300);
+        assert_eq!(window_seconds(&[t0]), None);
+        let w = window_seconds(&[t0, t1]).unwrap();
+        assert!((w - 0.3).abs() < 1e-9);
+    }
+
     #[test]
     fn refusal_line_is_found() {
         let l = parse_ssh_log(
