@@ -75,7 +75,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "LIST")]
     pub kex: Option<String>,
     /// `dedup`: AEAD once, kex measured apart from bulk; `full`: the seed's cartesian product
-    /// (with `--dry-run`, lists all its cells) [default: dedup].
+    /// minus AEAD duplicates (`--dry-run` lists every trial) [default: dedup].
     #[arg(long, value_enum)]
     pub matrix: Option<MatrixArg>,
     /// Data direction of bulk trials [default: up].
@@ -91,9 +91,10 @@ pub struct BenchArgs {
     /// Most samples per trial [default: 10].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_runs: Option<u32>,
-    /// Extra adaptive rounds start only if they fit in this many seconds of run time; at 1.2x
-    /// the budget the run stops even inside the `--min-runs` rounds (the ranking then rests on
-    /// fewer samples for some trials).
+    /// Extra adaptive rounds start only if they fit in this many seconds of run time (counted
+    /// from start-up: discovery and the crypto ceiling are inside it); at 1.2x the budget the run
+    /// stops even inside the `--min-runs` rounds (the ranking then rests on fewer samples for
+    /// some trials). The default keeps a whole run under 5 minutes.
     #[arg(long, value_name = "SECONDS", default_value = "225", value_parser = parse_seconds)]
     pub time_budget: f64,
     /// Rows in the ranking (and trials kept sampling by adaptive stopping).
