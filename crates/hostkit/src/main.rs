@@ -13,6 +13,7 @@
 
 mod cli;
 mod commands;
+mod error;
 mod exit;
 // Static builds (`bench/ntp-check --static`) link libm.a and load no DSOs anyway.
 #[cfg(not(target_feature = "crt-static"))]
@@ -34,7 +35,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     let code = match std::panic::catch_unwind(run) {
         Ok(ExitCode(code)) => libc::c_int::from(code),
         // The panic message was already printed by the panic hook; Drop guards have run.
-        Err(_) => 101,
+        Err(_) => libc::c_int::from(exit::PANIC),
     };
     let _ = std::io::Write::flush(&mut std::io::stdout());
     code

@@ -39,8 +39,9 @@ pub enum CheckFormat {
 /// Output formats of `ntp drift`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DriftFormat {
-    /// Human-readable lines.
-    Text,
+    /// Human-readable lines (`text` is the old name, kept for one release).
+    #[value(alias = "text")]
+    Table,
     /// JSON.
     Json,
 }
@@ -196,8 +197,11 @@ pub struct DriftArgs {
     #[arg(long, value_enum)]
     pub kind: Option<DriftKindArg>,
     /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
+    #[arg(long, value_enum, default_value = "table")]
     pub format: DriftFormat,
+    /// Write the output to FILE atomically instead of stdout (`-` is stdout).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! components (sshd, chronyd, live /proc) started and stopped by the test itself.
 
 mod cli;
+mod docs;
+mod house;
 mod ntp;
 mod proc;
 mod ssh;

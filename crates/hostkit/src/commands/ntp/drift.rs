@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use hostkit_ntp::drift::{self, DEFAULT_PATHS, Drift, DriftKind};
+use hostkit_render::Envelope;
 use serde_json::json;
 
 use crate::cli::ntp::{DriftArgs, DriftFormat, DriftKindArg};
@@ -32,10 +33,10 @@ fn locate(args: &DriftArgs) -> anyhow::Result<(PathBuf, Option<DriftKind>)> {
         }
     }
     let tried: Vec<&str> = DEFAULT_PATHS.iter().map(|(p, _)| *p).collect();
-    bail!(
-        "no drift file found (tried {})\nhint: pass the file, e.g. `hostkit ntp drift /path/to/ntp.drift`; macOS 10.13+ keeps no drift file",
-        tried.join(", ")
-    )
+    Err(crate::error::hinted(
+        format!("no drift file found (tried {})", tried.join(", ")),
+        "pass the file, e.g. `hostkit ntp drift /path/to/ntp.drift`; macOS 10.13+ keeps no drift file",
+    ))
 }
 
 fn age_text(seconds: u64) -> String {
@@ -57,6 +58,36 @@ fn meaning(d: &Drift) -> String {
     )
 }
 
+/// The schema of `ntp drift --format json` (docs/ntp.md).
+const DRIFT_SCHEMA_VERSION: u32 = 1;
+
+fn table(path: &Path, d: &Drift, age: Option<u64>) -> String {
+    let ppm = d.frequency_ppm;
+    let kind = match d.kind {
+        DriftKind::Ntpd => "ntpd/ntpsec",
+        DriftKind::Chrony => "chrony",
+        DriftKind::Macos => "macOS ntpd",
+    };
+    let mut out = format!("file       {} ({kind} format", path.display());
+    if let Some(a) = age {
+        out.push_str(&format!(", modified {}", age_text(a)));
+    }
+    out.push_str(")\n");
+    out.push_str(&format!(
+        "frequency  {ppm:.3} ppm = {:.2} ms/hour = {:.3} s/day\n",
+        drift::ms_per_hour(ppm),
+        drift::seconds_per_day(ppm)
+    ));
+    if let Some(skew) = d.skew_ppm {
+        out.push_str(&format!(
+            "skew       {skew:.3} ppm (chrony's error bound on the frequency)\n"
+        ));
+    }
+    out.push_str(&format!("meaning    {}\n", meaning(d)));
+    out.push_str(&format!("sign       {}\n", d.kind.sign_convention()));
+    out
+}
+
 /// Runs `hostkit ntp drift`.
 pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
     let (path, kind) = locate(args)?;
@@ -70,50 +101,37 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
         .map(|a| a.as_secs());
     let ppm = d.frequency_ppm;
     if d.pinned() {
-        eprintln!(
-            "warning: {ppm:.3} ppm is ntpd's ±500 ppm limit: the real error is probably larger\nhint: check the hardware clock or the kernel clocksource"
+        crate::error::warn(
+            format!("{ppm:.3} ppm is ntpd's ±500 ppm limit: the real error is probably larger"),
+            Some("check the hardware clock or the kernel clocksource"),
         );
     } else if ppm.abs() > LARGE_PPM {
         eprintln!("warning: {ppm:.3} ppm is unusually large (more than {LARGE_PPM} ppm)");
     }
-    match args.format {
-        DriftFormat::Json => output::print_json(&json!({
-            "file": path.display().to_string(),
-            "kind": d.kind,
-            "frequency_ppm": ppm,
-            "skew_ppm": d.skew_ppm,
-            "ms_per_hour": drift::ms_per_hour(ppm),
-            "seconds_per_day": drift::seconds_per_day(ppm),
-            "uncorrected_gain_ppm": d.gain_ppm(),
-            "age_seconds": age,
-            "sign_convention": d.kind.sign_convention(),
-        }))?,
-        DriftFormat::Text => {
-            let kind = match d.kind {
-                DriftKind::Ntpd => "ntpd/ntpsec",
-                DriftKind::Chrony => "chrony",
-                DriftKind::Macos => "macOS ntpd",
-            };
-            let mut out = format!("file       {} ({kind} format", path.display());
-            if let Some(a) = age {
-                out.push_str(&format!(", modified {}", age_text(a)));
-            }
-            out.push_str(")\n");
-            out.push_str(&format!(
-                "frequency  {ppm:.3} ppm = {:.2} ms/hour = {:.3} s/day\n",
-                drift::ms_per_hour(ppm),
-                drift::seconds_per_day(ppm)
-            ));
-            if let Some(skew) = d.skew_ppm {
-                out.push_str(&format!(
-                    "skew       {skew:.3} ppm (chrony's error bound on the frequency)\n"
-                ));
-            }
-            out.push_str(&format!("meaning    {}\n", meaning(&d)));
-            out.push_str(&format!("sign       {}\n", d.kind.sign_convention()));
-            output::print_text(&out)?;
+    let text = match args.format {
+        DriftFormat::Json => {
+            let data = json!({
+                "file": path.display().to_string(),
+                "kind": d.kind,
+                "frequency_ppm": ppm,
+                "skew_ppm": d.skew_ppm,
+                "ms_per_hour": drift::ms_per_hour(ppm),
+                "seconds_per_day": drift::seconds_per_day(ppm),
+                "uncorrected_gain_ppm": d.gain_ppm(),
+                "age_seconds": age,
+                "sign_convention": d.kind.sign_convention(),
+            });
+            Envelope::new(
+                "ntp drift",
+                DRIFT_SCHEMA_VERSION,
+                output::now_unix_seconds(),
+                data,
+            )
+            .to_pretty()
         }
-    }
+        DriftFormat::Table => table(&path, &d, age),
+    };
+    output::emit(args.output.as_deref(), text.as_bytes())?;
     // A frequency pinned at the kernel limit means the daemon cannot keep up: a negative verdict.
     Ok(if d.pinned() {
         Outcome::Negative

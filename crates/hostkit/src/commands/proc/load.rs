@@ -22,8 +22,9 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
     }
     let e = read(args)?;
     if args.stack && e.uninterruptible > 0 && e.stacks.is_empty() {
-        eprintln!(
-            "warning: no kernel stack was readable\nhint: `--stack` needs root (CAP_SYS_ADMIN)"
+        crate::error::warn(
+            "no kernel stack was readable",
+            Some("`--stack` needs root (CAP_SYS_ADMIN)"),
         );
     }
     if let Some(path) = &args.output.prom_file {
@@ -151,7 +152,7 @@ fn threshold(flag: &str, v: Option<&String>) -> Result<u64, String> {
 pub fn nagios(args: &LoadArgs) -> Outcome {
     let unknown = |msg: String| {
         println!("PROC LOAD UNKNOWN: {}", msg.replace('\n', " "));
-        Outcome::Code(3)
+        Outcome::Code(crate::exit::NAGIOS_UNKNOWN)
     };
     let (w, c) = match (
         threshold("-w", args.warning.as_ref()),
@@ -209,6 +210,6 @@ pub fn nagios_usage_error(err: clap::Error) -> crate::exit::ExitCode {
             "PROC LOAD UNKNOWN: {}",
             message.lines().next().unwrap_or_default()
         );
-        crate::exit::ExitCode::from(3)
+        crate::exit::ExitCode::from(crate::exit::NAGIOS_UNKNOWN)
     })
 }

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use anyhow::Context;
+
+use crate::error::ResultExt;
 use hostkit_proc::sys::capture::{CaptureObserver, capture, captured_clk_tck};
 use hostkit_proc::sys::reader::{ReadOptions, Reader};
 use hostkit_proc::sys::root::ProcRoot;
@@ -83,8 +85,11 @@ impl Users {
                     .find(|(_, name)| *name == s)
                     .map(|(uid, _)| *uid)
                     .with_context(|| {
-                        format!("unknown user `{s}`; expected a user name from passwd or a numeric UID\nhint: `-u 0` or `-u root`")
+                        format!(
+                            "unknown user `{s}`; expected a user name from passwd or a numeric UID"
+                        )
                     })
+                    .hint("`-u 0` or `-u root`")
             })
             .collect()
     }

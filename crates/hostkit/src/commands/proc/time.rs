@@ -6,6 +6,8 @@ use std::cmp::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::error::ResultExt;
 use hostkit_proc::dage::DTracker;
 use hostkit_proc::delta::{DeltaRow, Presence, delta};
 use hostkit_proc::sys::facts::monotonic_ns;
@@ -62,9 +64,8 @@ impl Filter {
                 regex::bytes::RegexBuilder::new(re)
                     .unicode(false)
                     .build()
-                    .with_context(|| {
-                format!("`{re}` is not a valid --comm regular expression\nhint: e.g. `--comm '^(php|nginx)'`")
-            })?,
+                    .with_context(|| format!("`{re}` is not a valid --comm regular expression"))
+                    .hint("e.g. `--comm '^(php|nginx)'`")?,
             ),
             None => None,
         };
@@ -103,10 +104,13 @@ pub fn run(args: &TimeArgs) -> anyhow::Result<Outcome> {
     };
     let mut reader = open_reader(&args.source.proc_root, opts)?;
     if args.interval.is_some() && !reader.root().is_procfs() {
-        anyhow::bail!(
-            "`{}` is a saved tree, which does not change: `-i` needs a live procfs\nhint: drop `-i` to read a captured tree",
-            args.source.proc_root.display()
-        );
+        return Err(crate::error::hinted(
+            format!(
+                "`{}` is a saved tree, which does not change: `-i` needs a live procfs",
+                args.source.proc_root.display()
+            ),
+            "drop `-i` to read a captured tree",
+        ));
     }
     let users = Users::for_root(&reader);
     let filter = Filter::new(args, &users)?;

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use hostkit_sshbench::algos::ClientAlgos;
 use hostkit_sshbench::analyze::{self, Analysis, StopRule};
 use hostkit_sshbench::pinning;
@@ -23,6 +23,7 @@ use hostkit_sshbench::sys::{affinity, ceiling, machine, unix_now_s};
 
 use super::{Prepared, discover, install_signals, openssh, policy, prepare_with, target_of};
 use crate::cli::ssh::{BenchArgs, BenchFormat, DirectionArg, MatrixArg};
+use crate::error::{ResultExt, hinted};
 use crate::exit::Outcome;
 
 /// The options that shape the plan and the measurement, after defaults and the resumed log.
@@ -85,11 +86,13 @@ pub fn run(mut a: BenchArgs) -> anyhow::Result<Outcome> {
 /// Errors in the arguments themselves, before anything starts.
 fn check_args(a: &BenchArgs, s: &Settings) -> anyhow::Result<()> {
     if s.min_runs > s.max_runs {
-        bail!(
-            "`--min-runs {}` is larger than `--max-runs {}`\nhint: use `--min-runs N --max-runs M` with N <= M",
-            s.min_runs,
-            s.max_runs
-        );
+        return Err(hinted(
+            format!(
+                "`--min-runs {}` is larger than `--max-runs {}`",
+                s.min_runs, s.max_runs
+            ),
+            "use `--min-runs N --max-runs M` with N <= M",
+        ));
     }
     for (flag, v) in [
         ("--ciphers", &a.ciphers),
@@ -99,9 +102,12 @@ fn check_args(a: &BenchArgs, s: &Settings) -> anyhow::Result<()> {
         if let Some(v) = v
             && Pattern::list(v).is_empty()
         {
-            bail!(
-                "`{flag} '{v}'` names no algorithm\nhint: give a comma list or `*` globs, e.g. `{flag} 'aes*'`, or leave `{flag}` out for all"
-            );
+            return Err(hinted(
+                format!("`{flag} '{v}'` names no algorithm"),
+                format!(
+                    "give a comma list or `*` globs, e.g. `{flag} 'aes*'`, or leave `{flag}` out for all"
+                ),
+            ));
         }
     }
     Ok(())
@@ -173,15 +179,20 @@ fn check_resume(a: &mut BenchArgs, log: &Log) -> anyhow::Result<()> {
         Some(Some(h.target.clone())),
     );
     if !conflicts.is_empty() {
-        bail!(
-            "`--resume` continues the run as it was logged; {} would change it\nhint: drop {}, or start a new run with `--log NEW.jsonl`",
-            conflicts.join(", "),
-            if conflicts.len() == 1 {
-                "that option"
-            } else {
-                "those options"
-            }
-        );
+        return Err(hinted(
+            format!(
+                "`--resume` continues the run as it was logged; {} would change it",
+                conflicts.join(", ")
+            ),
+            format!(
+                "drop {}, or start a new run with `--log NEW.jsonl`",
+                if conflicts.len() == 1 {
+                    "that option"
+                } else {
+                    "those options"
+                }
+            ),
+        ));
     }
     let text = |k: &str| logged(k).flatten().map(|v| v.to_lowercase());
     let float = |k: &str| o.get(k).and_then(serde_json::Value::as_f64);
@@ -233,15 +244,18 @@ fn check_plan_against_client(plan: &Plan, client: &ClientAlgos) -> anyhow::Resul
         }
     }
     if !missing.is_empty() {
-        bail!(
-            "the log's plan names {} that this ssh does not support (`ssh -Q`): `{}`\nhint: resume with the ssh that started the run (`--ssh PATH`), or start a new run",
-            if missing.len() == 1 {
-                "an algorithm"
-            } else {
-                "algorithms"
-            },
-            missing.join("`, `")
-        );
+        return Err(hinted(
+            format!(
+                "the log's plan names {} that this ssh does not support (`ssh -Q`): `{}`",
+                if missing.len() == 1 {
+                    "an algorithm"
+                } else {
+                    "algorithms"
+                },
+                missing.join("`, `")
+            ),
+            "resume with the ssh that started the run (`--ssh PATH`), or start a new run",
+        ));
     }
     Ok(())
 }
@@ -285,10 +299,13 @@ impl LogFile {
             .and_then(|_| self.file.flush());
         match written {
             Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => bail!(
-                "writing the results log `{}`: no space left on the device\nhint: free space there, or pick another place with `--log FILE`",
-                self.path.display()
-            ),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => Err(hinted(
+                format!(
+                    "writing the results log `{}`: no space left on the device",
+                    self.path.display()
+                ),
+                "free space there, or pick another place with `--log FILE`",
+            )),
             Err(e) => {
                 Err(e).with_context(|| format!("writing the results log `{}`", self.path.display()))
             }
@@ -508,30 +525,31 @@ fn finish(a: &BenchArgs, pol: &Policy, out: &LogFile, m: Measured) -> anyhow::Re
     let log = read_log(path).ok();
     let any_sample = log.as_ref().is_some_and(|l| !l.samples.is_empty());
     let resume_hint = format!(
-        "results so far are kept in `{}`\nhint: continue with `hostkit ssh bench --resume {}`",
+        "results so far are kept in `{}`: continue with `hostkit ssh bench --resume {}`",
         path.display(),
         path.display()
     );
     let report = match m.outcome {
         Err(e) => {
-            let mut msg = match m.sshd_error {
-                Some(sshd) => format!("{sshd}\nthe run stopped at {e}"),
-                None => e.to_string(),
+            let err = match m.sshd_error {
+                Some(sshd) => anyhow::Error::new(sshd).context(format!("the run stopped at {e}")),
+                None => anyhow::Error::new(e),
             };
             if any_sample {
-                msg.push('\n');
-                msg.push_str(&resume_hint);
-            } else {
-                out.discard();
+                return Err(err).hint(resume_hint);
             }
-            return Err(anyhow::anyhow!(msg));
+            out.discard();
+            return Err(err);
         }
         Ok(r) => r,
     };
     if !any_sample && report.status == Status::Interrupted {
         out.discard();
-        eprintln!("interrupted before the first sample; nothing was kept");
-        return Ok(Outcome::Code(130));
+        crate::error::warn(
+            "interrupted before the first sample; nothing was kept",
+            None,
+        );
+        return Ok(Outcome::Code(crate::exit::INTERRUPTED));
     }
     let log = read_log(path)?;
     let analysis = analyze::analyze(&log);
@@ -550,8 +568,8 @@ fn finish(a: &BenchArgs, pol: &Policy, out: &LogFile, m: Measured) -> anyhow::Re
         path.display()
     );
     if report.status == Status::Interrupted {
-        eprintln!("interrupted; {resume_hint}");
-        return Ok(Outcome::Code(130));
+        crate::error::warn("interrupted", Some(&resume_hint));
+        return Ok(Outcome::Code(crate::exit::INTERRUPTED));
     }
     if analysis.bulk.is_empty()
         && analysis
@@ -559,10 +577,13 @@ fn finish(a: &BenchArgs, pol: &Policy, out: &LogFile, m: Measured) -> anyhow::Re
             .iter()
             .all(|k| k.kex_only_ms.is_none() && k.connect_ms.is_none())
     {
-        bail!(
-            "the run ended without a result: every trial was refused ({} unsupported)\nhint: see `hostkit ssh algos` for what both sides offer, and pick with `--ciphers`/`--macs`/`--kex`",
-            analysis.unsupported.len()
-        );
+        return Err(hinted(
+            format!(
+                "the run ended without a result: every trial was refused ({} unsupported)",
+                analysis.unsupported.len()
+            ),
+            "see `hostkit ssh algos` for what both sides offer, and pick with `--ciphers`/`--macs`/`--kex`",
+        ));
     }
     Ok(Outcome::Ok)
 }
@@ -652,38 +673,29 @@ fn header(
 pub fn read_log(path: &Path) -> anyhow::Result<Log> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading `{}`", path.display()))?;
-    record::parse_log(&text).with_context(|| {
-        format!(
-            "`{}` is not a hostkit ssh bench log\nhint: pass a file written by `hostkit ssh bench` (`--log`)",
-            path.display()
-        )
-    })
+    record::parse_log(&text)
+        .with_context(|| format!("`{}` is not a hostkit ssh bench log", path.display()))
+        .hint("pass a file written by `hostkit ssh bench` (`--log`)")
 }
 
 /// Creates the log; `true` when this run created it. A file that exists is refused, except a
 /// device or pipe (`/dev/stdout`, `/dev/full`), which is written in place.
 fn create_new(path: &Path) -> anyhow::Result<(File, bool)> {
     let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
-    let ctx = || {
+    let ctx = || format!("cannot create the results log `{}`", path.display());
+    let hint = || {
         format!(
-            "cannot create the results log `{}`\nhint: pick another name with `--log FILE`, or continue it with `--resume {}`",
-            path.display(),
+            "pick another name with `--log FILE`, or continue it with `--resume {}`",
             path.display()
         )
     };
-    if special {
-        let f = OpenOptions::new()
-            .write(true)
-            .open(path)
-            .with_context(ctx)?;
-        return Ok((f, false));
-    }
-    let f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(ctx)?;
-    Ok((f, true))
+    let f = if special {
+        OpenOptions::new().write(true).open(path)
+    } else {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    };
+    let f = f.with_context(ctx).with_hint(hint)?;
+    Ok((f, !special))
 }
 
 /// Opens a log to continue it. A torn last line (hostkit killed mid-write) is cut off first,

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::error::ResultExt;
 use hostkit_sshbench::algos::{ClientAlgos, Negotiable, ServerOffer, intersect};
 use hostkit_sshbench::analyze::Analysis;
 use hostkit_sshbench::kexinit::{ServerHello, to_offer};
@@ -55,11 +57,14 @@ pub fn openssh(conn: &Connection) -> anyhow::Result<SshClient> {
     let ssh = SshClient::locate(conn.ssh.as_deref())?;
     let version = ssh.version()?;
     if !version.starts_with("OpenSSH") {
-        anyhow::bail!(
-            "`{}` is not OpenSSH (`-V` printed `{}`)\nhint: hostkit measures the OpenSSH client; pass one with `--ssh PATH`",
-            ssh.path.display(),
-            version.lines().next().unwrap_or("")
-        );
+        return Err(crate::error::hinted(
+            format!(
+                "`{}` is not OpenSSH (`-V` printed `{}`)",
+                ssh.path.display(),
+                version.lines().next().unwrap_or("")
+            ),
+            "hostkit measures the OpenSSH client; pass one with `--ssh PATH`",
+        ));
     }
     Ok(ssh)
 }
@@ -165,11 +170,9 @@ pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usiz
 
 /// A policy preset by name, or an error listing the presets.
 pub fn policy(name: &str) -> anyhow::Result<Policy> {
-    Policy::preset(name).with_context(|| {
-        format!(
-            "unknown policy `{name}`\nhint: use one of `hardened`, `stribika`, `openssh-default`, `all`"
-        )
-    })
+    Policy::preset(name)
+        .with_context(|| format!("unknown policy `{name}`"))
+        .hint("use one of `hardened`, `stribika`, `openssh-default`, `all`")
 }
 
 /// Installs SIGINT/SIGTERM/SIGHUP handling that cancels the run (and its running ssh) cleanly:

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use hostkit_sshbench::analyze::analyze;
 use hostkit_sshbench::report::{self, SeedRow};
 
@@ -42,10 +42,13 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
         } else {
             let rows = report::import_seed_log(&text);
             if rows.is_empty() {
-                bail!(
-                    "`{}` is neither a hostkit log nor an ssh-performance.sh log (no `cipher: ... mac: ... kex: ...` lines)\nhint: pass a `.jsonl` file written by `hostkit ssh bench` or the output of `ssh-performance.sh run`",
-                    path.display()
-                );
+                return Err(crate::error::hinted(
+                    format!(
+                        "`{}` is neither a hostkit log nor an ssh-performance.sh log (no `cipher: ... mac: ... kex: ...` lines)",
+                        path.display()
+                    ),
+                    "pass a `.jsonl` file written by `hostkit ssh bench` or the output of `ssh-performance.sh run`",
+                ));
             }
             match a.format {
                 ReportFormat::Json => {
@@ -53,10 +56,15 @@ pub fn run(a: ReportArgs) -> anyhow::Result<Outcome> {
                 }
                 ReportFormat::Table => emit(&mut buf, path, many, &seed_table(&rows, top)),
                 ReportFormat::Csv => emit(&mut buf, path, many, &seed_csv(&rows)),
-                ReportFormat::Markdown | ReportFormat::Svg => bail!(
-                    "`{}` is an ssh-performance.sh log, which has only whole seconds per combination\nhint: use `--format table`, `json` or `csv` for seed logs",
-                    path.display()
-                ),
+                ReportFormat::Markdown | ReportFormat::Svg => {
+                    return Err(crate::error::hinted(
+                        format!(
+                            "`{}` is an ssh-performance.sh log, which has only whole seconds per combination",
+                            path.display()
+                        ),
+                        "use `--format table`, `json` or `csv` for seed logs",
+                    ));
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
-//! A plain-text table: a header row, aligned columns, two spaces between them. Cells are
-//! measured in characters so escaped command names and units line up.
+//! The one table of hostkit: a header row, aligned columns, two spaces between them, rendered
+//! as plain text (optionally indented) or as a GitHub-flavoured Markdown table. Cells are
+//! measured in characters so escaped command names and units like `±` line up.
 
 /// Column alignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +41,18 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// Number of data rows.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
     /// Renders header and rows, each line ending in `\n`, trailing spaces trimmed.
     pub fn render(&self) -> String {
+        self.render_indented(0)
+    }
+
+    /// As [`Table::render`], with `indent` spaces before every line.
+    pub fn render_indented(&self, indent: usize) -> String {
         let ncol = self
             .rows
             .iter()
@@ -75,8 +86,38 @@ impl Table {
                     }
                 }
             }
+            out.extend(std::iter::repeat_n(' ', indent));
             out.push_str(text.trim_end());
             out.push('\n');
+        }
+        out
+    }
+
+    /// Renders a Markdown table (`|` in cells escaped, alignment row from the columns).
+    pub fn render_markdown(&self) -> String {
+        let ncol = self.headers.len();
+        let cell = |c: &str| c.replace('|', "\\|").replace('\n', " ");
+        let line = |cells: &[String]| {
+            let mut s = String::from("|");
+            for i in 0..ncol {
+                s.push(' ');
+                s.push_str(&cell(cells.get(i).map(String::as_str).unwrap_or("")));
+                s.push_str(" |");
+            }
+            s.push('\n');
+            s
+        };
+        let mut out = line(&self.headers);
+        out.push('|');
+        for i in 0..ncol {
+            out.push_str(match self.aligns.get(i).copied().unwrap_or(Align::Left) {
+                Align::Left => " --- |",
+                Align::Right => " ---: |",
+            });
+        }
+        out.push('\n');
+        for r in &self.rows {
+            out.push_str(&line(r));
         }
         out
     }
@@ -104,5 +145,23 @@ mod tests {
         let t = Table::new(&[("A", Align::Left)]);
         assert!(t.is_empty());
         assert_eq!(t.render(), "A\n");
+    }
+
+    #[test]
+    fn indent_and_unicode_width() {
+        let mut t = Table::new(&[("A", Align::Right)]);
+        t.row(["±5"]);
+        assert_eq!(t.render_indented(2), "   A\n  ±5\n");
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn markdown_escapes_pipes_and_aligns() {
+        let mut t = Table::new(&[("NAME", Align::Left), ("MB/s", Align::Right)]);
+        t.row(["a|b", "1.0"]);
+        assert_eq!(
+            t.render_markdown(),
+            "| NAME | MB/s |\n| --- | ---: |\n| a\\|b | 1.0 |\n"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Unix seconds to a UTC calendar date and time of day (no time-zone database, no crate):
 //! Howard Hinnant's `civil_from_days` algorithm, shared by every command that prints or
-//! names files by date.
+//! names files by date, and the RFC 3339 form every JSON envelope and log line uses.
 
 /// A UTC date and time of day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,29 @@ pub fn utc(unix_seconds: f64) -> Utc {
     }
 }
 
+impl Utc {
+    /// `YYYY-MM-DDThh:mm:ssZ` (RFC 3339, UTC, whole seconds).
+    pub fn rfc3339(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// `YYYYMMDD-hhmmss`, for file names that sort by time.
+    pub fn compact(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}-{:02}{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC).
+pub fn rfc3339(unix_seconds: f64) -> String {
+    utc(unix_seconds).rfc3339()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +77,12 @@ mod tests {
         assert_eq!(utc(2_085_978_496.0), at(2036, 2, 7, 6, 28, 16));
         assert_eq!(utc(1_795_936_929.9), at(2026, 11, 29, 7, 22, 9));
         assert_eq!(utc(-5.0), at(1970, 1, 1, 0, 0, 0));
+    }
+
+    #[test]
+    fn rfc3339_and_compact_forms() {
+        assert_eq!(rfc3339(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400.0), "2000-02-29T00:00:00Z");
+        assert_eq!(utc(1_795_936_929.9).compact(), "20261129-072209");
     }
 }
