@@ -152,6 +152,9 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
     assert_eq!(r.code, Some(0), "{r:?}");
     let bench = r.json();
     assert_clean(tmp.path());
+    assert_eq!(bench["schema_version"], 2);
+    assert_eq!(bench["method"], "in-connection-window");
+    crate::docs::assert_documented("ssh-bench.md", &bench);
 
     // The log parses line by line: a header, samples, an end record.
     let text = std::fs::read_to_string(&log).unwrap();
@@ -160,6 +163,11 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines[0]["schema"], 2);
+    assert!(lines[0]["pinning"].is_object());
+    for l in &lines {
+        crate::docs::assert_documented("ssh-bench.md", l);
+    }
     assert_eq!(lines.last().unwrap()["type"], "end");
     assert_eq!(lines.last().unwrap()["status"], "complete");
     let samples: Vec<&Value> = lines.iter().filter(|l| l["type"] == "sample").collect();
@@ -172,6 +180,13 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             assert_eq!(s["negotiated"]["mac_c2s"], parts[1], "{s}");
             assert_eq!(s["negotiated"]["kex"], parts[2], "{s}");
             assert!(s["bytes"].as_u64().unwrap() > 0);
+            // Timed inside the connection, after a warm-up.
+            assert!(s["window_seconds"].as_f64().unwrap() > 0.0, "{s}");
+            assert!(
+                s["window_seconds"].as_f64() < s["wall_seconds"].as_f64(),
+                "{s}"
+            );
+            assert!(s["warmup_bytes"].as_u64().unwrap() >= 1 << 20, "{s}");
             assert!(
                 s["server_user_seconds"].is_number(),
                 "server CPU missing: {s}"
@@ -460,6 +475,8 @@ fn download_direction_moves_data_server_to_client() {
     assert!(!down.is_empty());
     for s in down {
         assert_eq!(s["negotiated"]["cipher_s2c"], "aes128-gcm@openssh.com");
+        // The markers came back on stderr, behind the data: a window was timed.
+        assert!(s["window_seconds"].as_f64().unwrap() > 0.0, "{s}");
         assert!(s["server_user_seconds"].is_number(), "{s}");
     }
     assert_clean(tmp.path());

@@ -53,7 +53,7 @@ fn header(trials: Vec<Value>) -> Value {
         "server_version": "", "cpu_model": "", "cpu_flags": [], "cpus": 2, "kernel": "",
         "target": "private-sshd", "started_unix": 0.0, "seed": 5,
         "options": {"matrix": "dedup", "direction": "up", "ciphers": "aes128-ctr",
-            "macs": "hmac-sha1", "kex": null, "sample_time_s": 0.3, "min_runs": 3,
+            "macs": "hmac-sha1", "kex": null, "sample_time_seconds": 0.3, "min_runs": 3,
             "max_runs": 10, "no_pin": false},
         "trials": trials, "method": "in-connection-window",
         "pinning": {"ssh_cpu": 0, "sshd_cpu": 1, "unpinned": null}})

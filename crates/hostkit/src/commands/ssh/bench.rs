@@ -26,6 +26,19 @@ use crate::cli::ssh::{BenchArgs, BenchFormat, DirectionArg, MatrixArg};
 use crate::error::{ResultExt, hinted};
 use crate::exit::Outcome;
 
+/// `schema_version` of `ssh bench --format json` (2: unit-named fields, `method`, ceilings).
+pub const BENCH_SCHEMA_VERSION: u32 = 2;
+
+/// The house JSON envelope around a bench document.
+fn envelope<T: serde::Serialize>(data: T) -> hostkit_render::Envelope<'static, T> {
+    hostkit_render::Envelope::new(
+        "ssh bench",
+        BENCH_SCHEMA_VERSION,
+        crate::output::now_unix_seconds(),
+        data,
+    )
+}
+
 /// The options that shape the plan and the measurement, after defaults and the resumed log.
 #[derive(Debug, Clone, PartialEq)]
 struct Settings {
@@ -153,7 +166,7 @@ fn check_resume(a: &mut BenchArgs, log: &Log) -> anyhow::Result<()> {
     differs(
         "--sample-time",
         a.sample_time.map(|v| v.to_string()),
-        num("sample_time_s"),
+        num("sample_time_seconds").or_else(|| num("sample_time_s")),
     );
     differs(
         "--min-runs",
@@ -212,7 +225,10 @@ fn check_resume(a: &mut BenchArgs, log: &Log) -> anyhow::Result<()> {
         Some("both") => Some(DirectionArg::Both),
         _ => None,
     });
-    a.sample_time = a.sample_time.or(float("sample_time_s"));
+    a.sample_time = a
+        .sample_time
+        .or(float("sample_time_seconds"))
+        .or(float("sample_time_s"));
     a.min_runs = a.min_runs.or(count("min_runs"));
     a.max_runs = a.max_runs.or(count("max_runs"));
     a.no_pin = a.no_pin || o.get("no_pin").and_then(serde_json::Value::as_bool) == Some(true);
@@ -386,7 +402,7 @@ fn start(
     if a.dry_run {
         match a.format {
             BenchFormat::Table => crate::output::print_text(&plan::render(&plan))?,
-            BenchFormat::Json => crate::output::print_json(&plan)?,
+            BenchFormat::Json => crate::output::print_json(&envelope(&plan))?,
         }
         return Ok(None);
     }
@@ -599,7 +615,7 @@ fn render(
         BenchFormat::Table => {
             crate::output::print_text(&super::ranking_text(analysis, rec, a.top as usize))
         }
-        BenchFormat::Json => crate::output::print_json(&serde_json::json!({
+        BenchFormat::Json => crate::output::print_json(&envelope(serde_json::json!({
             "log": path,
             "status": match report.status { Status::Complete => "complete", Status::Interrupted => "interrupted" },
             "elapsed_seconds": report.elapsed_s,
@@ -608,7 +624,7 @@ fn render(
             "method": analysis.method,
             "analysis": analysis,
             "recommendation": rec,
-        })),
+        }))),
     }
 }
 
@@ -658,8 +674,8 @@ fn header(
             "matrix": format!("{:?}", s.matrix).to_lowercase(),
             "direction": format!("{:?}", s.direction).to_lowercase(),
             "ciphers": a.ciphers, "macs": a.macs, "kex": a.kex,
-            "sample_time_s": s.sample_time, "min_runs": s.min_runs, "max_runs": s.max_runs,
-            "time_budget_s": a.time_budget, "top": a.top, "policy": a.policy,
+            "sample_time_seconds": s.sample_time, "min_runs": s.min_runs, "max_runs": s.max_runs,
+            "time_budget_seconds": a.time_budget, "top": a.top, "policy": a.policy,
             "no_pin": a.no_pin,
             "ssh": prep.ssh.path, "sshd": a.conn.sshd,
         }),
