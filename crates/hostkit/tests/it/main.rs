@@ -11,6 +11,7 @@ mod ntp_compat;
 mod proc;
 mod proc_monitor;
 mod ssh;
+mod ssh_resume;
 mod startup;
 
 /// Path of the hostkit binary under test.
