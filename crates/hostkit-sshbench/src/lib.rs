@@ -5,8 +5,10 @@
 pub mod algos;
 pub mod alias;
 pub mod analyze;
+pub mod ceiling;
 pub mod kexinit;
 pub mod pattern;
+pub mod pinning;
 pub mod plan;
 pub mod policy;
 pub mod rating;

@@ -123,6 +123,8 @@ pub fn seed_analysis(rows: &[SeedRow]) -> Analysis {
             server_cpu_s_per_gib: None,
             rekeys: 0,
             cpu_bound_mbps: None,
+            ceiling_mb_per_s: None,
+            of_ceiling: None,
         });
     }
     base.bulk.sort_by(|a, b| {
@@ -150,10 +152,13 @@ fn empty_log() -> Log {
             seed: 0,
             options: serde_json::Value::Null,
             trials: vec![],
+            method: crate::record::Method::default(),
+            pinning: crate::record::Pinning::default(),
             hostname: None,
             negotiable: None,
         },
         samples: vec![],
+        ceilings: vec![],
         unsupported: vec![],
         end: None,
         torn_tail: false,
