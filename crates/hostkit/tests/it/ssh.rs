@@ -869,7 +869,7 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
     let runs = merged.json()["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["logs"].as_array().unwrap().len(), 2);
-    assert_eq!(runs[0]["analysis"]["bulk"][0]["mbps"]["n"], 4);
+    assert_eq!(runs[0]["analysis"]["bulk"][0]["mb_per_s"]["n"], 4);
     // Another host's log: one table with a HOST column.
     let text = std::fs::read_to_string(b).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
