@@ -263,11 +263,18 @@ fn ranking(out: &mut String, a: &Analysis, top_n: usize, y0: f64) -> f64 {
         let s = &r.mbps;
         let _ = writeln!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"##,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end"{}>{label}</text>"##,
             MARGIN + 28.0,
             y + ROW_H * 0.68,
             LABEL_W - 8.0,
-            y + ROW_H * 0.68
+            y + ROW_H * 0.68,
+            // Long labels (a MAC with `@openssh.com` plus `(down)`) in a smaller font, so they
+            // stay clear of the rank column.
+            if label.chars().count() > 48 {
+                r#" font-size="10.5""#
+            } else {
+                ""
+            }
         );
         let _ = writeln!(
             out,
