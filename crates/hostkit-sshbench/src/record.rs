@@ -83,7 +83,7 @@ pub struct Header {
     pub hostname: Option<String>,
     /// What both sides support (the recommendation lists all of it the policy allows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub negotiable: Option<Box<crate::algos::Negotiable>>,
+    pub negotiable: Option<crate::algos::Negotiable>,
 }
 
 /// Algorithms ssh reported as negotiated (from its debug1 output).
@@ -194,6 +194,10 @@ pub struct End {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one header per log; records are built one line at a time, never stored in bulk"
+)]
 pub enum Record {
     Header(Header),
     Sample(Sample),

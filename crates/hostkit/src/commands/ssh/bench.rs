@@ -410,14 +410,15 @@ fn start(
     if let Some(w) = pinning::warning(&pins) {
         eprintln!("warning: {w}");
     }
-    if let Some((v, negotiable)) = server_version {
+    if let Some((v, n)) = server_version {
         out.write(&Record::Header(header(
             &prep,
             a,
             s,
             &plan,
-            (v, negotiable),
+            v,
             &pins,
+            Some(&n),
         )?))?;
     }
     if prior.is_none_or(|l| l.ceilings.is_empty()) {
@@ -661,8 +662,9 @@ fn header(
     a: &BenchArgs,
     s: &Settings,
     plan: &Plan,
-    (server_version, negotiable): (String, hostkit_sshbench::algos::Negotiable),
+    server_version: String,
     pins: &Pinning,
+    negotiable: Option<&hostkit_sshbench::algos::Negotiable>,
 ) -> anyhow::Result<Header> {
     let m = machine::machine();
     Ok(Header {
@@ -690,7 +692,7 @@ fn header(
         method: Method::InConnectionWindow,
         pinning: pins.clone(),
         hostname: Some(m.hostname).filter(|h| !h.is_empty()),
-        negotiable: Some(Box::new(negotiable)),
+        negotiable: negotiable.cloned(),
     })
 }
 

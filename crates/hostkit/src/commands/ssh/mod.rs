@@ -217,7 +217,7 @@ pub fn recommendation(
             StyleArg::Prepend => Style::Prepend,
         },
         host_pattern: "*".into(),
-        supported: log.header.negotiable.as_deref().cloned(),
+        supported: log.header.negotiable.clone(),
         coarse: false,
     };
     recommend_with(analysis, pol, &opts)

@@ -102,7 +102,7 @@ fn options(style: StyleArg, log: Option<&Log>, coarse: bool) -> RecommendOptions
             StyleArg::Prepend => Style::Prepend,
         },
         host_pattern: "*".into(),
-        supported: log.and_then(|l| l.header.negotiable.as_deref().cloned()),
+        supported: log.and_then(|l| l.header.negotiable.clone()),
         coarse,
     }
 }
