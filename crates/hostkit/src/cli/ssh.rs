@@ -111,7 +111,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "NAME|FILE", default_value = "hardened", value_parser = PolicyParser)]
     pub policy: PolicyArg,
     /// How the recommended lists are written: `exact` (the full allowed list) or `prepend`
-    /// (OpenSSH's `^` form, 8.2 or later: these first, OpenSSH's defaults behind them).
+    /// (OpenSSH's `^` form, 8.1 or later: these first, OpenSSH's defaults behind them).
     #[arg(long, value_enum, default_value_t = StyleArg::Exact)]
     pub style: StyleArg,
     /// Skip handshake (kex) trials.
@@ -266,7 +266,7 @@ impl clap::builder::TypedValueParser for PolicyParser {
 pub enum StyleArg {
     /// The full allowed list: nothing else is negotiable.
     Exact,
-    /// `^list`: these first, OpenSSH's defaults behind them (OpenSSH 8.2 or later).
+    /// `^list`: these first, OpenSSH's defaults behind them (OpenSSH 8.1 or later).
     Prepend,
 }
 

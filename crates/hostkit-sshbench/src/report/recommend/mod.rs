@@ -15,7 +15,8 @@ use crate::analyze::{Analysis, BulkResult};
 use crate::policy::Policy;
 use crate::rating::{SecurityClass, bulk_class, class};
 
-/// OpenSSH's compiled-in cipher order (myproposal.h, 9.x).
+/// OpenSSH's compiled-in cipher order (myproposal.h, 9.x; 10.0 moved GCM before CTR, chacha20
+/// stays first, so the default pick is the same).
 pub const OPENSSH_DEFAULT_CIPHERS: &[&str] = &[
     "chacha20-poly1305@openssh.com",
     "aes128-ctr",
@@ -37,7 +38,7 @@ pub const OPENSSH_DEFAULT_MACS: &[&str] = &[
     "hmac-sha2-512",
     "hmac-sha1",
 ];
-/// OpenSSH's compiled-in kex order (canonical names; 9.9 put ML-KEM first, 9.0 sntrup761).
+/// OpenSSH's compiled-in kex order (canonical names; 10.0 put ML-KEM first, 9.0 sntrup761).
 pub const OPENSSH_DEFAULT_KEX: &[&str] = &[
     "mlkem768x25519-sha256",
     "sntrup761x25519-sha512",
@@ -58,7 +59,7 @@ pub enum Style {
     /// The full list: exactly what the policy allows, nothing else negotiable.
     #[default]
     Exact,
-    /// OpenSSH's `^` form (OpenSSH 8.2 and later): these first, the defaults behind them.
+    /// OpenSSH's `^` form (OpenSSH 8.1 and later): these first, the defaults behind them.
     Prepend,
 }
 
@@ -566,7 +567,7 @@ mod tests {
             r.ssh_config
                 .contains("KexAlgorithms ^sntrup761x25519-sha512,")
         );
-        assert!(r.ssh_config.contains("OpenSSH 8.2 or later"));
+        assert!(r.ssh_config.contains("OpenSSH 8.1 or later"));
         assert!(r.ssh_config.contains("including what the policy rejects: "));
         assert!(r.ssh_config.contains("umac-64-etm@openssh.com"));
     }

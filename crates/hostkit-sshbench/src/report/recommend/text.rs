@@ -136,7 +136,7 @@ pub(super) fn render(
                 .chain(OPENSSH_DEFAULT_KEX.iter().filter(|k| !policy.allows_kex(k)))
                 .copied()
                 .collect();
-            head.push_str("# `^` (OpenSSH 8.2 or later) puts these first and keeps OpenSSH's defaults behind them");
+            head.push_str("# `^` (OpenSSH 8.1 or later) puts these first and keeps OpenSSH's defaults behind them");
             if kept.is_empty() {
                 head.push('\n');
             } else {
