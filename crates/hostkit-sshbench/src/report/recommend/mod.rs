@@ -120,6 +120,9 @@ pub struct Recommendation {
     pub unmeasured: Vec<String>,
     pub kex_cost: Option<KexCost>,
     pub gain_over_default: Option<Gain>,
+    /// What OpenSSH's default order negotiates between these two sides (`cipher + mac`),
+    /// measured or not.
+    pub openssh_default: Option<String>,
     /// False when the log does not record what both sides support: the lists then hold only
     /// measured algorithms and may be narrower than the policy.
     pub complete: bool,
@@ -228,6 +231,10 @@ pub fn recommend_with(
         unmeasured,
         kex_cost,
         gain_over_default: gain,
+        openssh_default: default_combination(&all, sup).map(|(c, m)| match m {
+            Some(m) => format!("{c} + {m}"),
+            None => c.to_owned(),
+        }),
         complete: sup.is_some(),
         coarse: opts.coarse,
         ssh_config: String::new(),
@@ -371,33 +378,43 @@ fn kex_cost(analysis: &Analysis, policy: &Policy, first: Option<&String>) -> Opt
 }
 
 /// The combination OpenSSH's default order negotiates here (first default cipher both sides
-/// have; its first default MAC unless AEAD), compared with the pick.
+/// have; its first default MAC unless AEAD).
+fn default_combination<'a>(
+    all: &[Candidate],
+    sup: Option<&Negotiable>,
+) -> Option<(&'a str, Option<&'a str>)> {
+    let has_cipher = |c: &str| match sup {
+        Some(s) => s.ciphers.iter().any(|x| x == c),
+        None => all.iter().any(|k| k.row.cipher == c),
+    };
+    let cipher = *OPENSSH_DEFAULT_CIPHERS.iter().find(|c| has_cipher(c))?;
+    let aead = match sup {
+        Some(s) => s.is_aead(cipher),
+        None => crate::algos::is_known_aead(cipher),
+    };
+    if aead {
+        return Some((cipher, None));
+    }
+    let has_mac = |m: &str| match sup {
+        Some(s) => s.macs.iter().any(|x| x == m),
+        None => all.iter().any(|k| k.row.mac.as_deref() == Some(m)),
+    };
+    Some((
+        cipher,
+        Some(*OPENSSH_DEFAULT_MACS.iter().find(|m| has_mac(m))?),
+    ))
+}
+
+/// The pick against [`default_combination`]'s row, when that was measured.
 fn gain_over_default(
     all: &[Candidate],
     sup: Option<&Negotiable>,
     pick: &BulkResult,
 ) -> Option<Gain> {
-    let has_cipher = |c: &str| match sup {
-        Some(s) => s.ciphers.iter().any(|x| x == c),
-        None => all.iter().any(|k| k.row.cipher == c),
-    };
-    let cipher = OPENSSH_DEFAULT_CIPHERS.iter().find(|c| has_cipher(c))?;
-    let aead = match sup {
-        Some(s) => s.is_aead(cipher),
-        None => crate::algos::is_known_aead(cipher),
-    };
-    let mac = if aead {
-        None
-    } else {
-        let has_mac = |m: &str| match sup {
-            Some(s) => s.macs.iter().any(|x| x == m),
-            None => all.iter().any(|k| k.row.mac.as_deref() == Some(m)),
-        };
-        Some(*OPENSSH_DEFAULT_MACS.iter().find(|m| has_mac(m))?)
-    };
+    let (cipher, mac) = default_combination(all, sup)?;
     let def = all
         .iter()
-        .find(|c| c.row.cipher == *cipher && c.row.mac.as_deref() == mac)?
+        .find(|c| c.row.cipher == cipher && c.row.mac.as_deref() == mac)?
         .row;
     let (p, d) = (rate(pick), rate(def));
     if d.median <= 0.0 || d.ci_low <= 0.0 {
@@ -570,6 +587,21 @@ mod tests {
         assert!(r.ssh_config.contains("OpenSSH 8.1 or later"));
         assert!(r.ssh_config.contains("including what the policy rejects: "));
         assert!(r.ssh_config.contains("umac-64-etm@openssh.com"));
+    }
+
+    #[test]
+    fn an_unmeasured_default_is_named_with_how_to_measure_it() {
+        let mut a = analysis();
+        a.bulk.retain(|b| !b.cipher.starts_with("chacha20"));
+        let r = recommend_with(&a, &Policy::preset("hardened").unwrap(), &with_support()).unwrap();
+        assert_eq!(r.gain_over_default, None);
+        assert_eq!(
+            r.openssh_default.as_deref(),
+            Some("chacha20-poly1305@openssh.com")
+        );
+        assert!(r.ssh_config.contains(
+            "# vs OpenSSH's default order here (chacha20-poly1305@openssh.com): not measured; include it in `--ciphers`/`--macs` to compare"
+        ));
     }
 
     #[test]

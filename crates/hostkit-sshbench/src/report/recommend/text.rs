@@ -60,7 +60,15 @@ pub(super) fn render(
                 g.default, g.ratio, g.verdict, g.ratio_low, g.ratio_high
             );
         }
-        None => head.push_str("# vs OpenSSH's default order: its choice here was not measured\n"),
+        None => match &r.openssh_default {
+            Some(d) => {
+                let _ = writeln!(
+                    head,
+                    "# vs OpenSSH's default order here ({d}): not measured; include it in `--ciphers`/`--macs` to compare"
+                );
+            }
+            None => head.push_str("# vs OpenSSH's default order: no default cipher is shared\n"),
+        },
     }
     if let Some(first) = &r.kex {
         match &r.kex_cost {
