@@ -169,7 +169,7 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Rows in the ranking (charts paginate longer rankings).
+    /// Rows in the ranking (a chart of more than 15 rows gets its axis at the top as well).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub top: u32,
     /// Policy for the recommendation: a preset or a policy FILE.
