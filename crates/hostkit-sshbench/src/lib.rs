@@ -4,7 +4,9 @@
 
 pub mod algos;
 pub mod analyze;
+pub mod ceiling;
 pub mod kexinit;
+pub mod pinning;
 pub mod plan;
 pub mod policy;
 pub mod record;

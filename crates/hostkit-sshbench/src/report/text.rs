@@ -57,12 +57,20 @@ fn bulk_section(
     top_n: usize,
 ) {
     let one_kex = rows.iter().all(|r| r.kex == rows[0].kex);
-    let fixed = analysis
-        .fixed_cost_s
-        .get(direction.label())
-        .map_or("no baseline: fixed cost not removed".to_owned(), |s| {
-            format!("{s:.3} s fixed cost per connection removed")
-        });
+    let fixed = match analysis.method {
+        crate::record::Method::InConnectionWindow => {
+            "steady state: a window timed inside each connection".to_owned()
+        }
+        crate::record::Method::FixedCost => analysis.fixed_cost_s.get(direction.label()).map_or(
+            "no baseline: fixed cost not removed; fixed-cost subtraction, biased low for fast ciphers"
+                .to_owned(),
+            |s| {
+                format!(
+                    "fixed-cost subtraction, biased low for fast ciphers: {s:.3} s per connection removed"
+                )
+            },
+        ),
+    };
     let kex_note = if one_kex {
         format!(", kex {}", rows[0].kex)
     } else {
@@ -92,6 +100,10 @@ fn bulk_section(
     if loaded {
         cols.push(("CPU-BOUND MB/S", Align::Right));
     }
+    let ceiling = rows.iter().any(|r| r.ceiling_mb_per_s.is_some());
+    if ceiling {
+        cols.extend([("CEILING MB/S", Align::Right), ("OF CEILING", Align::Right)]);
+    }
     cols.push(("N", Align::Right));
     let mut t = TextTable::new(&cols);
     let ranks = tie_ranks(rows);
@@ -109,6 +121,13 @@ fn bulk_section(
         if loaded {
             cells.push(fmt_opt(r.cpu_bound_mbps, 1));
         }
+        if ceiling {
+            cells.push(fmt_opt(r.ceiling_mb_per_s, 0));
+            cells.push(
+                r.of_ceiling
+                    .map_or("-".into(), |x| format!("{:.0}%", x * 100.0)),
+            );
+        }
         cells.push(r.mbps.n.to_string());
         t.row(cells);
     }
@@ -117,6 +136,12 @@ fn bulk_section(
         out,
         "  rows sharing a rank have overlapping 95% confidence intervals: indistinguishable here"
     );
+    if ceiling {
+        let _ = writeln!(
+            out,
+            "  CEILING: one core's `openssl speed` for the same cipher (+ MAC); OF CEILING: how much of it ssh delivers"
+        );
+    }
     if loaded {
         let _ = writeln!(
             out,

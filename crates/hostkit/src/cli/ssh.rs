@@ -74,24 +74,27 @@ pub struct BenchArgs {
     /// Key exchanges to measure: comma list, `*` globs. Default: all.
     #[arg(long, value_name = "LIST")]
     pub kex: Option<String>,
-    /// `dedup`: AEAD once, kex measured apart from bulk; `full`: the seed's cartesian product.
-    #[arg(long, value_enum, default_value_t = MatrixArg::Dedup)]
-    pub matrix: MatrixArg,
-    /// Data direction of bulk trials.
-    #[arg(long, value_enum, default_value_t = DirectionArg::Up)]
-    pub direction: DirectionArg,
-    /// Target seconds of data transfer per bulk sample (sizes come from a few short probes).
-    #[arg(long, value_name = "SECONDS", default_value = "0.3", value_parser = parse_seconds)]
-    pub sample_time: f64,
-    /// Samples per trial before adaptive stopping may end it.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub min_runs: u32,
-    /// Most samples per trial.
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub max_runs: u32,
-    /// Extra adaptive rounds start only if they fit in this many seconds of run time; at 1.2x
-    /// the budget the run stops even inside the `--min-runs` rounds (the ranking then rests on
-    /// fewer samples for some trials).
+    /// `dedup`: AEAD once, kex measured apart from bulk; `full`: the seed's cartesian product
+    /// minus AEAD duplicates (`--dry-run` lists every trial) [default: dedup].
+    #[arg(long, value_enum)]
+    pub matrix: Option<MatrixArg>,
+    /// Data direction of bulk trials [default: up].
+    #[arg(long, value_enum)]
+    pub direction: Option<DirectionArg>,
+    /// Seconds of the timed window of each bulk sample (after a 0.1 s warm-up inside the same
+    /// connection; sizes come from a few short probes) [default: 0.3].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub sample_time: Option<f64>,
+    /// Samples per trial before adaptive stopping may end it [default: 3].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub min_runs: Option<u32>,
+    /// Most samples per trial [default: 10].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_runs: Option<u32>,
+    /// Extra adaptive rounds start only if they fit in this many seconds of run time (counted
+    /// from start-up: discovery and the crypto ceiling are inside it); at 1.2x the budget the run
+    /// stops even inside the `--min-runs` rounds (the ranking then rests on fewer samples for
+    /// some trials). The default keeps a whole run under 5 minutes.
     #[arg(long, value_name = "SECONDS", default_value = "225", value_parser = parse_seconds)]
     pub time_budget: f64,
     /// Rows in the ranking (and trials kept sampling by adaptive stopping).
@@ -106,12 +109,18 @@ pub struct BenchArgs {
     /// Skip bulk (cipher x MAC) trials.
     #[arg(long)]
     pub no_bulk: bool,
-    /// Results log (JSON lines). Default: `hostkit-ssh-bench-DATE-TARGET.jsonl` here.
-    #[arg(long, value_name = "FILE", conflicts_with = "resume")]
-    pub out: Option<PathBuf>,
-    /// Continue an interrupted run from its log (plan and seed come from the log).
+    /// Results log (JSON lines), created new. Default: `hostkit-ssh-bench-DATE-TARGET.jsonl`
+    /// here. (`--out` is an old spelling.)
+    #[arg(long, value_name = "FILE", conflicts_with = "resume", alias = "out")]
+    pub log: Option<PathBuf>,
+    /// Continue an interrupted run from its log: plan, seed, target and the options that shape
+    /// the measurement come from the log (giving a different one is an error).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Do not pin ssh and the private sshd to separate CPUs (rates of fast ciphers then depend
+    /// on where the scheduler puts them).
+    #[arg(long)]
+    pub no_pin: bool,
     /// Print the plan and exit without measuring.
     #[arg(long)]
     pub dry_run: bool,

@@ -146,12 +146,15 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("small.jsonl");
     let mut args = SMALL.to_vec();
-    args.extend(["--format", "json", "--out", log.to_str().unwrap()]);
+    args.extend(["--format", "json", "--log", log.to_str().unwrap()]);
     args.extend(["--min-runs", "2", "--max-runs", "2"]);
     let r = hk(tmp.path(), &args);
     assert_eq!(r.code, Some(0), "{r:?}");
     let bench = r.json();
     assert_clean(tmp.path());
+    assert_eq!(bench["schema_version"], 2);
+    assert_eq!(bench["method"], "in-connection-window");
+    crate::docs::assert_documented("ssh-bench.md", &bench);
 
     // The log parses line by line: a header, samples, an end record.
     let text = std::fs::read_to_string(&log).unwrap();
@@ -160,6 +163,11 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines[0]["type"], "header");
+    assert_eq!(lines[0]["schema"], 2);
+    assert!(lines[0]["pinning"].is_object());
+    for l in &lines {
+        crate::docs::assert_documented("ssh-bench.md", l);
+    }
     assert_eq!(lines.last().unwrap()["type"], "end");
     assert_eq!(lines.last().unwrap()["status"], "complete");
     let samples: Vec<&Value> = lines.iter().filter(|l| l["type"] == "sample").collect();
@@ -172,7 +180,17 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             assert_eq!(s["negotiated"]["mac_c2s"], parts[1], "{s}");
             assert_eq!(s["negotiated"]["kex"], parts[2], "{s}");
             assert!(s["bytes"].as_u64().unwrap() > 0);
-            assert!(s["server_user_s"].is_number(), "server CPU missing: {s}");
+            // Timed inside the connection, after a warm-up.
+            assert!(s["window_seconds"].as_f64().unwrap() > 0.0, "{s}");
+            assert!(
+                s["window_seconds"].as_f64() < s["wall_seconds"].as_f64(),
+                "{s}"
+            );
+            assert!(s["warmup_bytes"].as_u64().unwrap() >= 1 << 20, "{s}");
+            assert!(
+                s["server_user_seconds"].is_number(),
+                "server CPU missing: {s}"
+            );
         }
     }
     // 4 bulk + baseline + 2 kex-only + 2 connect, each with rounds 1 and 2.
@@ -189,7 +207,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
             .map(|b| {
                 (
                     b["trial"].as_str().unwrap().to_string(),
-                    b["mbps"]["median"].as_f64().unwrap(),
+                    b["mb_per_s"]["median"].as_f64().unwrap(),
                 )
             })
             .collect()
@@ -238,6 +256,7 @@ fn long_run(name: &str) -> (tempfile::TempDir, std::path::PathBuf, Child) {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join(format!("{name}.jsonl"));
     let mut args = SMALL.to_vec();
+    // `--out`: the old spelling of `--log`, kept as a hidden alias.
     args.extend(["--out", log.to_str().unwrap()]);
     args.extend(["--min-runs", "50", "--max-runs", "50"]);
     let child = spawn(tmp.path(), &args);
@@ -269,7 +288,7 @@ fn resume_after_sigkill_redoes_no_finished_sample() {
     let tmp = tempfile::tempdir().unwrap();
     let log = tmp.path().join("kill.jsonl");
     let mut args = SMALL.to_vec();
-    args.extend(["--out", log.to_str().unwrap(), "--no-kex"]);
+    args.extend(["--log", log.to_str().unwrap(), "--no-kex"]);
     args.extend(["--min-runs", "3", "--max-runs", "3"]);
     let mut child = spawn(tmp.path(), &args);
     assert!(wait_until(60.0, || sample_lines(&log) >= 6), "no samples");
@@ -439,7 +458,7 @@ fn download_direction_moves_data_server_to_client() {
             "0.25",
             "--format",
             "json",
-            "--out",
+            "--log",
             log.to_str().unwrap(),
         ],
     );
@@ -456,7 +475,9 @@ fn download_direction_moves_data_server_to_client() {
     assert!(!down.is_empty());
     for s in down {
         assert_eq!(s["negotiated"]["cipher_s2c"], "aes128-gcm@openssh.com");
-        assert!(s["server_user_s"].is_number(), "{s}");
+        // The markers came back on stderr, behind the data: a window was timed.
+        assert!(s["window_seconds"].as_f64().unwrap() > 0.0, "{s}");
+        assert!(s["server_user_seconds"].is_number(), "{s}");
     }
     assert_clean(tmp.path());
 }
@@ -538,6 +559,10 @@ fn remote_target_resolves_the_users_config_and_a_refused_cipher_is_recorded() {
         .collect();
     assert!(measured.len() >= 2);
     // Server CPU from the remote's /proc/$PPID/stat.
-    assert!(measured.iter().all(|s| s["server_user_s"].is_number()));
+    assert!(
+        measured
+            .iter()
+            .all(|s| s["server_user_seconds"].is_number())
+    );
     assert_eq!(r.json()["analysis"]["bulk"].as_array().unwrap().len(), 1);
 }

@@ -52,16 +52,46 @@ pub struct Prepared {
     _remote_dir: Option<WorkDir>,
 }
 
-/// Locates ssh, then starts the private sshd or resolves the remote target's config.
-pub fn prepare(conn: &Connection, target_override: Option<&str>) -> anyhow::Result<Prepared> {
+/// Locates ssh (it must be OpenSSH), the way [`prepare`] does.
+pub fn openssh(conn: &Connection) -> anyhow::Result<SshClient> {
     let ssh = SshClient::locate(conn.ssh.as_deref())?;
-    let target = conn
-        .target
-        .as_deref()
-        .or(target_override.filter(|t| *t != PRIVATE));
+    let version = ssh.version()?;
+    if !version.starts_with("OpenSSH") {
+        return Err(crate::error::hinted(
+            format!(
+                "`{}` is not OpenSSH (`-V` printed `{}`)",
+                ssh.path.display(),
+                version.lines().next().unwrap_or("")
+            ),
+            "hostkit measures the OpenSSH client; pass one with `--ssh PATH`",
+        ));
+    }
+    Ok(ssh)
+}
+
+/// The target a run connects to: TARGET, else the one a resumed log names, else `None` (the
+/// private sshd).
+pub fn target_of<'a>(conn: &'a Connection, logged: Option<&'a str>) -> Option<&'a str> {
+    conn.target.as_deref().or(logged.filter(|t| *t != PRIVATE))
+}
+
+/// Locates ssh (OpenSSH only), then starts the private sshd or resolves the remote target's
+/// config.
+pub fn prepare(conn: &Connection, target_override: Option<&str>) -> anyhow::Result<Prepared> {
+    let ssh = openssh(conn)?;
+    prepare_with(ssh, conn, target_of(conn, target_override), None)
+}
+
+/// Starts the private sshd (pinned to `sshd_cpu`) or resolves the remote target's config.
+pub fn prepare_with(
+    ssh: SshClient,
+    conn: &Connection,
+    target: Option<&str>,
+    sshd_cpu: Option<usize>,
+) -> anyhow::Result<Prepared> {
     match target {
         None => {
-            let sshd = PrivateSshd::start(&ssh, conn.sshd.as_deref())?;
+            let sshd = PrivateSshd::start_pinned(&ssh, conn.sshd.as_deref(), sshd_cpu)?;
             Ok(Prepared {
                 label: PRIVATE.into(),
                 config: sshd.client_config(),
@@ -145,10 +175,11 @@ pub fn policy(name: &str) -> anyhow::Result<Policy> {
         .hint("use one of `hardened`, `stribika`, `openssh-default`, `all`")
 }
 
-/// Installs SIGINT/SIGTERM handling that cancels the run (and its running ssh) cleanly.
+/// Installs SIGINT/SIGTERM/SIGHUP handling that cancels the run (and its running ssh) cleanly:
+/// a closed terminal ends a run like Ctrl-C, with the log closed by an `interrupted` record.
 pub fn install_signals(cancel: Arc<Cancel>) -> anyhow::Result<signal_hook::iterator::Handle> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .context("installing signal handlers")?;
     let handle = signals.handle();
     std::thread::spawn(move || {
