@@ -180,6 +180,8 @@ pub fn synthetic_log() -> crate::record::Log {
             trials,
             method: crate::record::Method::FixedCost,
             pinning: crate::record::Pinning::default(),
+            hostname: None,
+            negotiable: None,
         },
         samples,
         ceilings: vec![],

@@ -78,6 +78,12 @@ pub struct Header {
     /// CPU placement (absent in schema 1: unpinned).
     #[serde(default)]
     pub pinning: Pinning,
+    /// Name of the machine that ran the bench (reports of many hosts key on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// What both sides support (the recommendation lists all of it the policy allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negotiable: Option<crate::algos::Negotiable>,
 }
 
 /// Algorithms ssh reported as negotiated (from its debug1 output).
@@ -188,6 +194,10 @@ pub struct End {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one header per log; records are built one line at a time, never stored in bulk"
+)]
 pub enum Record {
     Header(Header),
     Sample(Sample),
@@ -374,6 +384,8 @@ mod tests {
             })],
             method: Method::InConnectionWindow,
             pinning: Pinning::default(),
+            hostname: None,
+            negotiable: None,
         }
     }
 

@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::table::{Align, TextTable};
 use super::{bulk_by_direction, fmt_ci, fmt_opt, mac_label, tie_ranks};
 use crate::analyze::{Analysis, BulkResult, GroupRow};
+use hostkit_render::table::{Align, Table};
 
 /// Text report for stdout: top `top_n` bulk rows (MB/s median and CI, client and server CPU
 /// s/GiB), per-cipher/MAC/kex tables, handshake ms per kex, warnings.
@@ -105,7 +105,7 @@ fn bulk_section(
         cols.extend([("CEILING MB/S", Align::Right), ("OF CEILING", Align::Right)]);
     }
     cols.push(("N", Align::Right));
-    let mut t = TextTable::new(&cols);
+    let mut t = Table::new(&cols);
     let ranks = tie_ranks(rows);
     for (r, rank) in rows.iter().zip(&ranks).take(top_n) {
         let mut cells = vec![rank.to_string(), r.cipher.clone(), mac_label(r)];
@@ -131,7 +131,7 @@ fn bulk_section(
         cells.push(r.mbps.n.to_string());
         t.row(cells);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     let _ = writeln!(
         out,
         "  rows sharing a rank have overlapping 95% confidence intervals: indistinguishable here"
@@ -156,7 +156,7 @@ fn group_section(out: &mut String, title: &str, column: &str, rows: &[GroupRow])
         return;
     }
     let _ = writeln!(out, "{title}, MB/s over its trials' medians:");
-    let mut t = TextTable::new(&[
+    let mut t = Table::new(&[
         (column, Align::Left),
         ("TRIALS", Align::Right),
         ("MEDIAN", Align::Right),
@@ -172,7 +172,7 @@ fn group_section(out: &mut String, title: &str, column: &str, rows: &[GroupRow])
             format!("{:.1}", g.worst_mbps),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     out.push('\n');
 }
 
@@ -184,7 +184,7 @@ fn kex_section(out: &mut String, analysis: &Analysis) {
         out,
         "Handshake per kex, ms (kex-only: key exchange and host key check; connect: full login + `true`;\n CPU: client median from wait4, server mean of /proc 10 ms ticks):"
     );
-    let mut t = TextTable::new(&[
+    let mut t = Table::new(&[
         ("KEX", Align::Left),
         ("KEX-ONLY", Align::Right),
         ("95% CI", Align::Left),
@@ -206,7 +206,7 @@ fn kex_section(out: &mut String, analysis: &Analysis) {
             fmt_opt(k.server_cpu_ms, 1),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     out.push('\n');
 }
 

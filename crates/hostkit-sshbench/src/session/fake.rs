@@ -177,5 +177,7 @@ pub(super) fn dummy_header() -> crate::record::Header {
         trials: plan().trials,
         method: crate::record::Method::InConnectionWindow,
         pinning: crate::record::Pinning::default(),
+        hostname: None,
+        negotiable: None,
     }
 }

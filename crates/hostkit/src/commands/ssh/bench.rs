@@ -395,7 +395,7 @@ fn start(
         None => {
             let d = discover(&prep)?;
             let plan = plan::build(&d.negotiable, &plan_options(a, s))?;
-            (plan, Some(d.hello.version))
+            (plan, Some((d.hello.version, d.negotiable)))
         }
     };
     spinner.finish_and_clear();
@@ -410,8 +410,16 @@ fn start(
     if let Some(w) = pinning::warning(&pins) {
         eprintln!("warning: {w}");
     }
-    if let Some(v) = server_version {
-        out.write(&Record::Header(header(&prep, a, s, &plan, v, &pins)?))?;
+    if let Some((v, n)) = server_version {
+        out.write(&Record::Header(header(
+            &prep,
+            a,
+            s,
+            &plan,
+            v,
+            &pins,
+            Some(&n),
+        )?))?;
     }
     if prior.is_none_or(|l| l.ceilings.is_empty()) {
         for c in measure_ceilings(&plan, pins.ssh_cpu) {
@@ -569,7 +577,7 @@ fn finish(a: &BenchArgs, pol: &Policy, out: &LogFile, m: Measured) -> anyhow::Re
     }
     let log = read_log(path)?;
     let analysis = analyze::analyze(&log);
-    let rec = report::recommend(&analysis, pol);
+    let rec = super::recommendation(&log, &analysis, pol, a.style);
     render(a, path, &report, &analysis, rec.as_ref())?;
     eprintln!(
         "{} samples in {:.0} s ({} rounds{}); log: `{}`",
@@ -656,6 +664,7 @@ fn header(
     plan: &Plan,
     server_version: String,
     pins: &Pinning,
+    negotiable: Option<&hostkit_sshbench::algos::Negotiable>,
 ) -> anyhow::Result<Header> {
     let m = machine::machine();
     Ok(Header {
@@ -682,6 +691,8 @@ fn header(
         trials: plan.trials.clone(),
         method: Method::InConnectionWindow,
         pinning: pins.clone(),
+        hostname: Some(m.hostname).filter(|h| !h.is_empty()),
+        negotiable: negotiable.cloned(),
     })
 }
 

@@ -17,13 +17,16 @@ use hostkit_sshbench::algos::{ClientAlgos, Negotiable, ServerOffer, intersect};
 use hostkit_sshbench::analyze::Analysis;
 use hostkit_sshbench::kexinit::{ServerHello, to_offer};
 use hostkit_sshbench::policy::Policy;
-use hostkit_sshbench::report::{Recommendation, bars, text};
+use hostkit_sshbench::record::Log;
+use hostkit_sshbench::report::{
+    RecommendOptions, Recommendation, Style, bars, recommend_with, text,
+};
 use hostkit_sshbench::sys::cancel::Cancel;
 use hostkit_sshbench::sys::client::{self, SshClient};
 use hostkit_sshbench::sys::sshd::{PrivateSshd, WorkDir};
 use hostkit_sshbench::sys::{probe, target};
 
-use crate::cli::ssh::{Connection, SshCommand};
+use crate::cli::ssh::{Connection, PolicyArg, SshCommand, StyleArg};
 use crate::exit::Outcome;
 
 /// Label of the private server in logs and file names.
@@ -161,18 +164,63 @@ pub fn ranking_text(analysis: &Analysis, rec: Option<&Recommendation>, top: usiz
     out.push_str(&bars(analysis, top, 40));
     if let Some(r) = rec {
         out.push_str(&format!(
-            "\nRecommended under the `{}` policy (`--policy`), for ~/.ssh/config:\n{}\n\nFor sshd_config:\n{}\n",
+            "\nRecommended under the `{}` policy (`--policy`, `--style`), for ~/.ssh/config:\n{}\n\nFor sshd_config:\n{}\n",
             r.policy, r.ssh_config, r.sshd_config
         ));
     }
     out
 }
 
-/// A policy preset by name, or an error listing the presets.
-pub fn policy(name: &str) -> anyhow::Result<Policy> {
-    Policy::preset(name)
-        .with_context(|| format!("unknown policy `{name}`"))
-        .hint("use one of `hardened`, `stribika`, `openssh-default`, `all`")
+/// The policy a `--policy` names: a preset, or a file of sshd_config-style lines.
+pub fn policy(arg: &PolicyArg) -> anyhow::Result<Policy> {
+    match arg {
+        PolicyArg::Preset(name) => Policy::preset(name)
+            .with_context(|| format!("unknown policy `{name}`"))
+            .with_hint(|| {
+                format!(
+                    "use one of `{}`, or a policy file",
+                    hostkit_sshbench::policy::PRESETS.join("`, `")
+                )
+            }),
+        PolicyArg::File(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the policy file `{}`", path.display()))
+                .with_hint(|| {
+                    format!(
+                        "`--policy` takes a preset (`{}`) or a file of `Ciphers`/`MACs`/`KexAlgorithms`/`HostKeyAlgorithms` lines",
+                        hostkit_sshbench::policy::PRESETS.join("`, `")
+                    )
+                })?;
+            let stem = path
+                .file_stem()
+                .map_or("policy".into(), |s| s.to_string_lossy().into_owned());
+            Policy::from_text(&text, &stem)
+                .with_context(|| format!("`{}` is not a policy file", path.display()))
+                .hint(
+                    "write sshd_config-style lines, e.g. `Ciphers aes256-gcm@openssh.com,aes*-ctr`",
+                )
+        }
+    }
+}
+
+/// The recommendation for a log: lists from what both sides support (when the log records
+/// it), in the chosen style.
+pub fn recommendation(
+    log: &Log,
+    analysis: &Analysis,
+    pol: &Policy,
+    style: StyleArg,
+) -> Option<Recommendation> {
+    let opts = RecommendOptions {
+        style: match style {
+            StyleArg::Exact => Style::Exact,
+            StyleArg::Prepend => Style::Prepend,
+        },
+        host_pattern: "*".into(),
+        supported: log.header.negotiable.clone(),
+        coarse: false,
+    };
+    recommend_with(analysis, pol, &opts)
 }
 
 /// Installs SIGINT/SIGTERM/SIGHUP handling that cancels the run (and its running ssh) cleanly:
