@@ -225,7 +225,7 @@ pub struct LoadArgs {
     #[arg(long, conflicts_with_all = ["format", "output", "prom_file"])]
     pub nagios: bool,
     /// WARNING range for the D thread count (Nagios syntax: `10` alerts above 10, `5:10`
-    /// outside 5..10, `@5:10` inside, `~:10` below minus infinity..10).
+    /// outside 5..10, `@5:10` inside 5..10, `~:10` above 10 with no lower bound).
     #[arg(
         short,
         long,

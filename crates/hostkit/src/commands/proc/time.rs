@@ -297,8 +297,11 @@ impl<'a> Interval<'a> {
         // What the displayed rows add up to (children included only when folded in).
         let top = (!args.all).then_some(args.top);
         let shown_ticks = shown(&rows, top).iter().map(|r| r.ut + r.st).sum::<u64>();
+        // With -p only those processes are read: nothing to compare with /proc/stat.
         let cov = match (&prev.system.kernel, &cur.system.kernel) {
-            (Some(a), Some(b)) => Some(coverage(&iv, &a.cpu, &b.cpu, shown_ticks)),
+            (Some(a), Some(b)) if args.pids.is_empty() => {
+                Some(coverage(&iv, &a.cpu, &b.cpu, shown_ticks))
+            }
             _ => None,
         };
         self.d_age.update_with(
