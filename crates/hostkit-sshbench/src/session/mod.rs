@@ -130,7 +130,7 @@ impl Default for SessionOptions {
             seed: 0,
             sample_time_s: 0.3,
             warmup_time_s: 0.1,
-            min_warmup_bytes: 1 << 20,
+            min_warmup_bytes: 4 << 20,
             probe_time_s: 0.15,
             rule: StopRule {
                 min_runs: 3,

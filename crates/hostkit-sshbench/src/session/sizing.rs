@@ -1,6 +1,6 @@
 //! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
 //! the rate estimate (own samples' timed windows, else the additive per-byte cost model) and
-//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 1 MiB), then
+//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 4 MiB), then
 //! N = `--sample-time` at that rate, so the timed window lasts what `--sample-time` says.
 
 use std::collections::HashSet;
@@ -91,8 +91,9 @@ impl State<'_> {
         };
         let fixed = self.fixed_cost_s(*direction);
         let per_byte = |s: &Sample| match s.window_s {
-            Some(w) => w.max(1e-6) / s.bytes as f64,
-            None => (s.wall_s - fixed).max(0.005) / s.bytes as f64,
+            Some(w) if w < crate::analyze::metric::MIN_WINDOW_S => None,
+            Some(w) => Some(w / s.bytes as f64),
+            None => Some((s.wall_s - fixed).max(0.005) / s.bytes as f64),
         };
         let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
             let xs: Vec<f64> = self
@@ -104,7 +105,7 @@ impl State<'_> {
                         .get(s.trial.as_str())
                         .is_some_and(|&i| pred(&self.plan.trials[i].kind))
                 })
-                .map(per_byte)
+                .filter_map(per_byte)
                 .collect();
             hostkit_stats::median(&xs)
         };
@@ -215,7 +216,7 @@ mod tests {
                 s.trial,
                 s.round
             );
-            assert!(s.warmup_bytes >= 1 << 20);
+            assert!(s.warmup_bytes >= 4 << 20);
         }
         // 3des (8 MB/s) got far fewer bytes than aes128-gcm (400 MB/s).
         let bytes_of = |id: &str| {

@@ -186,7 +186,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
                 s["window_seconds"].as_f64() < s["wall_seconds"].as_f64(),
                 "{s}"
             );
-            assert!(s["warmup_bytes"].as_u64().unwrap() >= 1 << 20, "{s}");
+            assert!(s["warmup_bytes"].as_u64().unwrap() >= 4 << 20, "{s}");
             assert!(
                 s["server_user_seconds"].is_number(),
                 "server CPU missing: {s}"

@@ -408,7 +408,10 @@ fn start(
     }
     let out = out.expect("a log unless --dry-run");
     if let Some(w) = pinning::warning(&pins) {
-        eprintln!("warning: {w}");
+        crate::error::warn(
+            w,
+            Some("drop `--no-pin`, or run where two CPUs are allowed"),
+        );
     }
     if let Some(v) = server_version {
         out.write(&Record::Header(header(&prep, a, s, &plan, v, &pins)?))?;
@@ -433,7 +436,10 @@ fn plan_of(log: &Log) -> Plan {
 /// `openssl speed` for every cipher and MAC of the plan (skipped without an `openssl`).
 fn measure_ceilings(plan: &Plan, cpu: Option<usize>) -> Vec<record::Ceiling> {
     let Some(openssl) = hostkit_sshbench::sys::which("openssl") else {
-        eprintln!("note: no `openssl` in PATH: the crypto ceiling column stays empty");
+        crate::error::warn(
+            "no `openssl` in PATH: the crypto ceiling column stays empty",
+            Some("install the `openssl` package"),
+        );
         return Vec::new();
     };
     let mut names: Vec<String> = Vec::new();
