@@ -416,7 +416,7 @@ fn start(
     if let Some(v) = server_version {
         out.write(&Record::Header(header(&prep, a, s, &plan, v, &pins)?))?;
     }
-    if prior.is_none_or(|l| l.ceilings.is_empty()) {
+    if !a.no_ceiling && prior.is_none_or(|l| l.ceilings.is_empty()) {
         for c in measure_ceilings(&plan, pins.ssh_cpu) {
             out.write(&Record::Ceiling(c))?;
         }
