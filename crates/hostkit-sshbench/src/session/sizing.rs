@@ -113,6 +113,9 @@ impl State<'_> {
         if let Some(t) = own {
             return 1.0 / t;
         }
+        let ceiling_bps =
+            crate::ceiling::pair_mb_per_s(&self.opts.ceilings, cipher, mac.as_deref())
+                .map_or(f64::INFINITY, |c| c * 1e6);
         let same_dir =
             |k: &TrialKind| matches!(k, TrialKind::Bulk { direction: d, .. } if d == direction);
         let t_c = median_where(&|k| {
@@ -128,9 +131,9 @@ impl State<'_> {
             (Some(c), Some(m), Some(all)) => (c + m - all).max(0.25 * c.min(m)),
             (Some(c), None, _) => c,
             (None, Some(m), _) => m,
-            _ => return self.opts.initial_rate_bps,
+            _ => return self.opts.initial_rate_bps.min(ceiling_bps),
         };
-        1.0 / t
+        (1.0 / t).min(ceiling_bps)
     }
 
     /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
@@ -194,6 +197,29 @@ mod tests {
                 "{name} not probed"
             );
         }
+    }
+
+    #[test]
+    fn an_unmeasured_trial_is_never_expected_to_beat_its_crypto_ceiling() {
+        let plan = Plan {
+            trials: vec![bulk("3des-cbc", Some("hmac-sha1"))],
+            skipped: vec![],
+            full_product: 1,
+        };
+        let c = |name: &str, mb_per_s: f64| crate::record::Ceiling {
+            name: name.into(),
+            mb_per_s,
+            command: String::new(),
+        };
+        let o = SessionOptions {
+            ceilings: vec![c("3des-cbc", 30.0), c("hmac-sha1", 1500.0)],
+            ..opts()
+        };
+        let s = State::new(&plan, &o, None, 0.0);
+        let r = s.rate_estimate(&plan.trials[0]);
+        assert!((r - 1.0 / (1.0 / 30e6 + 1.0 / 1500e6)).abs() < 1.0, "{r}");
+        // So its probe moves ~0.15 s at 29 MB/s, not 0.15 s at the 200 MB/s guess.
+        assert!(s.size_for(&plan.trials[0], true).bytes < 5 << 20);
     }
 
     #[test]

@@ -353,7 +353,7 @@ fn bench(
         Some(LogFile::open(a)?)
     };
     let started = start(a, s, ssh, prior.as_ref(), out.as_mut());
-    let (mut prep, plan, pins) = match started {
+    let (mut prep, plan, pins, ceilings) = match started {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::Ok),
         Err(e) => {
@@ -370,6 +370,7 @@ fn bench(
         &mut prep,
         &plan,
         &pins,
+        ceilings,
         prior.as_ref(),
         &mut out,
         cancel,
@@ -385,7 +386,7 @@ fn start(
     ssh: SshClient,
     prior: Option<&Log>,
     out: Option<&mut LogFile>,
-) -> anyhow::Result<Option<(Prepared, Plan, Pinning)>> {
+) -> anyhow::Result<Option<(Prepared, Plan, Pinning, Vec<record::Ceiling>)>> {
     let target = target_of(&a.conn, prior.map(|l| l.header.target.as_str()));
     let pins = pinning::choose(&affinity::allowed_cpus(), target.is_none(), a.no_pin);
     let spinner = crate::output::progress::spinner("connecting and reading the server's KEXINIT");
@@ -416,12 +417,14 @@ fn start(
     if let Some(v) = server_version {
         out.write(&Record::Header(header(&prep, a, s, &plan, v, &pins)?))?;
     }
-    if !a.no_ceiling && prior.is_none_or(|l| l.ceilings.is_empty()) {
-        for c in measure_ceilings(&plan, pins.ssh_cpu) {
-            out.write(&Record::Ceiling(c))?;
+    let mut ceilings = prior.map(|l| l.ceilings.clone()).unwrap_or_default();
+    if !a.no_ceiling && ceilings.is_empty() {
+        ceilings = measure_ceilings(&plan, pins.ssh_cpu);
+        for c in &ceilings {
+            out.write(&Record::Ceiling(c.clone()))?;
         }
     }
-    Ok(Some((prep, plan, pins)))
+    Ok(Some((prep, plan, pins, ceilings)))
 }
 
 /// The plan a log was started with.
@@ -475,6 +478,7 @@ fn measure(
     prep: &mut Prepared,
     plan: &Plan,
     pins: &Pinning,
+    ceilings: Vec<record::Ceiling>,
     prior: Option<&Log>,
     out: &mut LogFile,
     cancel: &Arc<Cancel>,
@@ -503,6 +507,7 @@ fn measure(
         },
         // What start-up, discovery and the ceiling took is already spent.
         time_budget_s: (a.time_budget - (unix_now_s() - s.started_unix)).max(1.0),
+        ceilings,
         ..SessionOptions::default()
     };
     let (bulk, baseline, kex_only, connect) = plan.counts();
