@@ -128,6 +128,10 @@ pub struct BenchArgs {
     /// the measurement come from the log (giving a different one is an error).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Skip the crypto ceiling (`openssl speed`, ~1 s per cipher and MAC of the plan, once per
+    /// run).
+    #[arg(long)]
+    pub no_ceiling: bool,
     /// Do not pin ssh and the private sshd to separate CPUs (rates of fast ciphers then depend
     /// on where the scheduler puts them).
     #[arg(long)]

@@ -186,7 +186,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
                 s["window_seconds"].as_f64() < s["wall_seconds"].as_f64(),
                 "{s}"
             );
-            assert!(s["warmup_bytes"].as_u64().unwrap() >= 1 << 20, "{s}");
+            assert!(s["warmup_bytes"].as_u64().unwrap() >= 4 << 20, "{s}");
             assert!(
                 s["server_user_seconds"].is_number(),
                 "server CPU missing: {s}"
@@ -920,5 +920,62 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
     assert_eq!(html.code, Some(0), "{html:?}");
     assert!(html.stdout.starts_with("<!DOCTYPE html>"));
     assert!(html.stdout.contains("<table>") && html.stdout.contains("<svg"));
+    assert_clean(tmp.path());
+}
+
+#[test]
+fn one_allowed_cpu_is_warned_and_recorded_in_the_header() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("one-cpu.jsonl");
+    // taskset(1) leaves hostkit (and so ssh and sshd) a single CPU.
+    let out = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(crate::bin())
+        .args([
+            "ssh",
+            "bench",
+            "--ciphers",
+            "aes128-ctr",
+            "--macs",
+            "hmac-sha1",
+            "--no-kex",
+            "--no-ceiling",
+            "--min-runs",
+            "1",
+            "--max-runs",
+            "1",
+            "--sample-time",
+            "0.1",
+            "--log",
+        ])
+        .arg(&log)
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", tmp.path())
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let r: Run = out.into();
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("warning: ssh and sshd are not both pinned"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("only CPU 0"), "{}", r.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["pinning"]["ssh_cpu"], Value::Null);
+    assert!(
+        header["pinning"]["unpinned"]
+            .as_str()
+            .unwrap()
+            .contains("only CPU 0")
+    );
+    // No ceiling records with --no-ceiling.
+    assert!(!text.contains("\"type\":\"ceiling\""));
+    // The report says so too.
+    let rep = run(&crate::bin(), ["ssh", "report", log.to_str().unwrap()]);
+    assert!(rep.stdout.contains("not each pinned"), "{}", rep.stdout);
     assert_clean(tmp.path());
 }
