@@ -522,6 +522,99 @@ both! {
 }
 
 both! {
+    /// run_test.sh's dkms_nover_test: a module without MODULE_VERSION, dkms.conf with the
+    /// unindexed BUILT_MODULE_NAME and DEST_MODULE_LOCATION="/kernel/extra" (Debian installs
+    /// to updates/dkms anyway): build, install, uninstall, remove with dkms's transcripts.
+    fn module_without_version(tool: Tool) {
+        let root = DkmsRoot::new();
+        let k = root.kernels[0].clone();
+        let m = "dkms_nover_test";
+        let mut f = Fixture::hello(m, "1.0").with_conf(&format!(
+            "PACKAGE_NAME=\"{m}\"\nPACKAGE_VERSION=\"1.0\"\nBUILT_MODULE_NAME=\"{m}\"\n\
+             AUTOINSTALL=\"yes\"\nDEST_MODULE_LOCATION=\"/kernel/extra\"\n"
+        ));
+        let c = f.files[&format!("{m}.c")].replace("MODULE_VERSION(\"1.0\");\n", "");
+        f.files.insert(format!("{m}.c"), c);
+        root.add_source(&f);
+        root.run(&tool, &["add", &format!("{m}/1.0")]).ok();
+        let r = root.run(&tool, &["build", "-k", &k, "-m", m, "-v", "1.0"]);
+        r.ok();
+        assert_out(&r, &build_transcript(&k, &[m]));
+        let r = root.run(&tool, &["install", "-k", &k, "-m", m, "-v", "1.0"]);
+        r.ok();
+        assert_out(&r, &install_transcript(&root, &k, m, false));
+        assert_eq!(root.status(&tool, &[]), line(m, "1.0", &k, "installed"));
+        let installed = root.installed_ko(&k, m);
+        assert_eq!(hostkit_testkit::dkms::modinfo(&installed, "version"), "");
+        let r = root.run(&tool, &["uninstall", "-k", &k, "-m", m, "-v", "1.0"]);
+        r.ok();
+        assert_out(&r, &uninstall_transcript(&root, m, "1.0", &k, m));
+        assert!(!installed.exists());
+        let r = root.run(&tool, &["remove", "-k", &k, "-m", m, "-v", "1.0"]);
+        r.ok();
+        // Still built: remove unbuilds it silently after the "not installed" line.
+        assert_out(&r, &format!("{}Deleting module {m}-1.0 completely from the DKMS tree.\n",
+            not_installed(m, "1.0", &k)));
+        assert!(!root.tree.join(m).exists());
+        assert_eq!(root.status(&tool, &[]), "");
+    }
+}
+
+both! {
+    /// run_test.sh's bad signing paths: a key that cannot be generated, then a certificate that
+    /// cannot be generated (with an existing key): dkms's message, the module built unsigned.
+    fn unusable_mok_paths(tool: Tool) {
+        let mut root = DkmsRoot::new().with_private_mok();
+        let k = root.kernels[0].clone();
+        fs::copy(&hostkit_testkit::dkms::mok().key, &root.mok.key).unwrap();
+        root.add_source(&Fixture::hello("dkms_test", "1.0"));
+        root.run(&tool, &["add", "dkms_test/1.0"]).ok();
+        let ko = root.built_ko("dkms_test", "1.0", &k, "dkms_test");
+
+        root.env.push(("mok_signing_key".into(), "/no/such/path.key".into()));
+        let r = root.run(&tool, &["build", "dkms_test/1.0", "-k", &k]);
+        r.ok();
+        assert_out(&r, &format!("Key file /no/such/path.key not found and can't be generated, modules won't be signed\n{}",
+            build_transcript(&k, &[])));
+        assert_eq!(signer(&ko), "");
+
+        root.env.clear();
+        root.env.push(("mok_certificate".into(), "/no/such/path.crt".into()));
+        let r = root.run(&tool, &["build", "dkms_test/1.0", "-k", &k, "--force"]);
+        r.ok();
+        assert_out(&r, &format!("Certificate file /no/such/path.crt not found and can't be generated, modules won't be signed\n{}",
+            build_transcript(&k, &[])));
+        assert_eq!(signer(&ko), "");
+        assert!(!Path::new("/no/such").exists());
+    }
+}
+
+both! {
+    #[hostkit_ignore = "hostkit does not read <etc-dir>/framework.conf yet (sign_file, mok_* ignored)"]
+    /// run_test.sh's variables_in_path.conf: framework.conf's mok paths may use ${kernelver};
+    /// the pair is generated there and the module signed with it.
+    fn mok_paths_with_kernelver_in_framework_conf(tool: Tool) {
+        let root = DkmsRoot::new();
+        let k = root.kernels[0].clone();
+        let dir = root.path().join(format!("mok-{k}"));
+        fs::create_dir(&dir).unwrap();
+        let base = root.path().display().to_string();
+        root.write_etc("framework.conf", &format!(
+            "mok_signing_key=\"{base}/mok-${{kernelver}}/key\"\nmok_certificate=\"{base}/mok-${{kernelver}}/cert\"\n"));
+        root.add_source(&Fixture::hello("dkms_test", "1.0"));
+        root.run(&tool, &["add", "dkms_test/1.0"]).ok();
+        // framework.conf is read after the environment: unset the run's pair for this one.
+        let mut cmd = root.command(&tool, &["build", "dkms_test/1.0", "-k", &k, "--no-depmod"]);
+        cmd.env_remove("mok_signing_key").env_remove("mok_certificate");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(dir.join("key").is_file() && dir.join("cert").is_file(), "pair not generated in {}", dir.display());
+        let ko = root.built_ko("dkms_test", "1.0", &k, "dkms_test");
+        assert_eq!(sig_key(&ko), cert_serial(&dir.join("cert")));
+    }
+}
+
+both! {
     /// A MAKE naming the shared build dir (`M=${dkms_tree}/${PACKAGE_NAME}/${PACKAGE_VERSION}/build`)
     /// built for both kernels in one command: each module carries its own kernel's vermagic.
     fn shared_build_dir_make_two_kernels(tool: Tool) {
