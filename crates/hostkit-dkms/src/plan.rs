@@ -58,7 +58,6 @@ pub enum Step {
 /// A plan: the steps in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Plan {
-    pub schema_version: u32,
     pub action: String,
     pub steps: Vec<Step>,
 }

@@ -395,7 +395,6 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
 fn dry_run(sess: &mut Session, action: Action, inv: &Invocation, ka: &[(String, String)]) -> u8 {
     let (m, v) = (inv.module.as_str(), inv.version.as_str());
     let mut plan = Plan {
-        schema_version: 1,
         action: action.name().into(),
         steps: Vec::new(),
     };

@@ -163,3 +163,10 @@ fn silence() {
         }
     }
 }
+
+/// Seconds since the epoch for the JSON envelope.
+pub(crate) fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}

@@ -56,13 +56,12 @@ pub fn run(inv: &Invocation) -> u8 {
             truncated: reports.iter().any(|r| r.truncated),
         };
         let v = serde_json::json!({
-            "schema_version": 1,
             "entries": merged.entries,
             "errors": merged.errors,
             "truncated": merged.truncated,
         });
-        out.extend(serde_json::to_string_pretty(&v).unwrap_or_default().bytes());
-        out.push(b'\n');
+        let env = hostkit_render::json::Envelope::new("dkms status", 1, super::now(), v);
+        out.extend(env.to_pretty().bytes());
         for r in &reports {
             if !r.errors.is_empty() {
                 print_error(&r.errors);
