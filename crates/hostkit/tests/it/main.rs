@@ -4,6 +4,7 @@
 
 mod cli;
 mod dkms;
+mod dkms_core;
 mod docs;
 mod house;
 mod ntp;
