@@ -488,7 +488,6 @@ both! {
 }
 
 both! {
-    #[hostkit_ignore = "hostkit does not read <etc-dir>/framework.conf yet (sign_file, mok_* ignored)"]
     /// `sign_file` pointing nowhere, from framework.conf in the etc-dir (dkms 3.0.10 reads
     /// /etc/dkms/framework.conf; hostkit reads `<etc-dir>/framework.conf`): built unsigned with
     /// dkms's message.
@@ -590,7 +589,7 @@ both! {
 }
 
 both! {
-    #[hostkit_ignore = "hostkit does not read <etc-dir>/framework.conf yet (sign_file, mok_* ignored)"]
+    #[hostkit_ignore = "hostkit does not expand ${kernelver} in framework.conf mok paths (no key generated there)"]
     /// run_test.sh's variables_in_path.conf: framework.conf's mok paths may use ${kernelver};
     /// the pair is generated there and the module signed with it.
     fn mok_paths_with_kernelver_in_framework_conf(tool: Tool) {
