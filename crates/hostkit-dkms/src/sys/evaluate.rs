@@ -285,4 +285,72 @@ mod tests {
             Err(ConfError::Missing { .. })
         ));
     }
+
+    mod agreement {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A value word in one of bash's quoting styles, built from safe pieces and
+        /// references to dkms's variables or earlier assignments.
+        fn word() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[a-zA-Z0-9_./:,+=@%-]{1,8}",
+                Just("$kernelver".to_string()),
+                Just("${dkms_tree}".to_string()),
+                Just("$local_a".to_string()),
+                Just("${PACKAGE_NAME}".to_string()),
+            ];
+            (prop::collection::vec(piece, 1..4), 0..3u8).prop_map(|(ps, style)| {
+                let joined = ps.concat();
+                match style {
+                    0 => joined,
+                    1 => format!("\"{} {}\"", joined, ps[0]),
+                    _ if !joined.contains('$') => format!("'{joined}'"),
+                    _ => format!("\"{joined}\""),
+                }
+            })
+        }
+
+        fn quoted_word() -> impl Strategy<Value = String> {
+            "[a-zA-Z0-9_./:-]{1,8}".prop_map(|w| format!("\"{w}\""))
+        }
+
+        fn line() -> impl Strategy<Value = String> {
+            let name = prop::sample::select(vec![
+                "PACKAGE_NAME",
+                "PACKAGE_VERSION",
+                "MAKE",
+                "PATCH",
+                "PATCH_MATCH",
+                "BUILT_MODULE_NAME",
+                "DEST_MODULE_LOCATION",
+                "local_a",
+                "AUTOINSTALL",
+            ]);
+            prop_oneof![
+                (name.clone(), word()).prop_map(|(n, w)| format!("{n}={w}")),
+                (name.clone(), 0..3usize, word()).prop_map(|(n, i, w)| format!("{n}[{i}]={w}")),
+                (name, prop::collection::vec(quoted_word(), 0..3))
+                    .prop_map(|(n, ws)| format!("{n}=({})", ws.join(" "))),
+                Just("# a comment".to_string()),
+                Just(String::new()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(40))]
+            /// The static tier and bash agree on every plain file and layer chain.
+            #[test]
+            fn static_and_bash_agree(
+                conf in prop::collection::vec(line(), 1..8),
+                layer in prop::collection::vec(line(), 0..4),
+            ) {
+                let (s, b) = both(&[
+                    ("dkms.conf", &(conf.join("\n") + "\n")),
+                    ("hello-0.1.conf", &(layer.join("\n") + "\n")),
+                ]);
+                prop_assert_eq!(s, b);
+            }
+        }
+    }
 }
