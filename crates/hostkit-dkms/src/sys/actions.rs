@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::conf::Conf;
 use crate::kernel::{dkms_ver_key, version_cmp};
 use crate::sys::modinfo::verinfo;
-use crate::sys::runner::{Buffered, Say, bash, run, tail};
+use crate::sys::runner::{Buffered, Say, bash, bash_output, run, tail};
 use crate::sys::scan::{Scanner, ko_path};
 use crate::sys::{ConfError, ConfReader, Roots};
 
@@ -424,11 +424,8 @@ impl BuildJob {
                 ));
             }
             say.out(&format!("applying patch {p}..."));
-            let rc = bash(
-                &format!("patch -p1 < ./patches/{p} >/dev/null"),
-                &bdir,
-                &env,
-            );
+            let (rc, printed) = bash_output(&format!("patch -p1 < ./patches/{p}"), &bdir, &env);
+            say.out(&printed);
             if rc != 0 {
                 say.out(&format!("(bad exit status: {rc})\n"));
                 return Err(died(
@@ -447,7 +444,13 @@ impl BuildJob {
         say.out("\nBuilding module:\n");
         let clean = self.privatise(&self.conf.clean);
         say.out("Cleaning build area...");
-        let rc = bash(&clean, &bdir, &env);
+        // The private dir is a fresh copy of the source: kbuild's clean only matters when the
+        // source ships build products, or when CLEAN is the package's own command.
+        let rc = if self.conf.clean_is_default && !has_build_products(&bdir) {
+            0
+        } else {
+            bash(&clean, &bdir, &env)
+        };
         say.out(&if rc != 0 {
             format!("(bad exit status: {rc})\n")
         } else {
@@ -546,7 +549,12 @@ impl BuildJob {
             self.script("post_build", &self.conf.post_build, &bdir, say);
         }
         say.out("Cleaning build area...");
-        let rc = bash(&clean, &bdir, &env);
+        // kbuild's clean of a directory deleted right after is skipped; a package's CLEAN runs.
+        let rc = if self.conf.clean_is_default {
+            0
+        } else {
+            bash(&clean, &bdir, &env)
+        };
         say.out(&if rc != 0 {
             format!("(bad exit status: {rc})\n")
         } else {
@@ -573,6 +581,29 @@ impl BuildJob {
             say.err(&format!("Warning: The {kind} script is not executable.\n"));
         }
     }
+}
+
+/// True when a tree holds kbuild output (`*.o`, `*.ko`, `.*.cmd`, `Module.symvers`).
+fn has_build_products(dir: &Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else if n.ends_with(".o")
+                || n.ends_with(".ko")
+                || (n.starts_with('.') && n.ends_with(".cmd"))
+                || n == "Module.symvers"
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn is_executable(p: &Path) -> bool {

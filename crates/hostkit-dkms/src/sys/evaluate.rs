@@ -36,6 +36,12 @@ type CacheKey = (String, PathBuf, Vec<(String, String)>);
 #[derive(Debug, Default)]
 pub struct ConfReader {
     cache: HashMap<CacheKey, (Vars, Tier)>,
+    /// Typed results by chain and location override.
+    typed: HashMap<(CacheKey, Option<String>), Conf>,
+    /// Kernel `.config` texts by path (read once per process, not per entry).
+    configs: HashMap<String, Option<std::rc::Rc<str>>>,
+    /// (clang, lld) of a kernel `.config` by path.
+    toolchains: HashMap<String, (bool, bool)>,
     /// bash processes started so far.
     pub forks: usize,
     /// Force the bash tier (tests compare both tiers).
@@ -94,15 +100,64 @@ impl ConfReader {
         ctx: &Context,
         location_override: Option<&str>,
     ) -> Result<Conf, ConfError> {
+        let key = (
+            (
+                conf_path.to_string(),
+                etc_dir.to_path_buf(),
+                ctx.shell_vars()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            location_override.map(str::to_string),
+        );
+        if let Some(c) = self.typed.get(&key) {
+            if !readable(conf_path) {
+                return Err(ConfError::Missing {
+                    path: conf_path.to_string(),
+                });
+            }
+            return Ok(c.clone());
+        }
         let (vars, _) = self.vars(conf_path, etc_dir, ctx)?;
-        let kconfig = std::fs::read_to_string(&ctx.kernel_config).ok();
-        let sconfig = std::fs::read_to_string(format!("{}/.config", ctx.kernel_source_dir)).ok();
+        let (clang, lld) = self.toolchain(&ctx.kernel_config.clone());
+        let sconfig = if vars.is_set("BUILD_EXCLUSIVE_CONFIG") {
+            self.config(&format!("{}/.config", ctx.kernel_source_dir))
+        } else {
+            None
+        };
         let facts = Facts {
             location_override,
-            kernel_config: kconfig.as_deref(),
+            clang,
+            lld,
             source_dir_config: sconfig.as_deref(),
         };
-        Ok(conf::typed(&vars, ctx, &facts))
+        let c = conf::typed(&vars, ctx, &facts);
+        self.typed.insert(key, c.clone());
+        Ok(c)
+    }
+}
+
+impl ConfReader {
+    fn toolchain(&mut self, path: &str) -> (bool, bool) {
+        if let Some(t) = self.toolchains.get(path) {
+            return *t;
+        }
+        let t = self.config(path).map_or((false, false), |c| {
+            (
+                c.contains("CONFIG_CC_IS_CLANG=y"),
+                c.contains("CONFIG_LD_IS_LLD=y"),
+            )
+        });
+        self.toolchains.insert(path.to_string(), t);
+        t
+    }
+
+    fn config(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
+        self.configs
+            .entry(path.to_string())
+            .or_insert_with(|| std::fs::read_to_string(path).ok().map(std::rc::Rc::from))
+            .clone()
     }
 }
 

@@ -29,7 +29,9 @@ impl PathProbe for Fs {
 /// `hostkit dkms ARGS...`.
 pub fn run(args: DkmsArgs) -> anyhow::Result<Outcome> {
     if args.args.first().is_some_and(|a| a == "patch") {
-        let cli = PatchCli::try_parse_from(&args.args).unwrap_or_else(|e| e.exit());
+        let argv =
+            std::iter::once("hostkit dkms patch".to_string()).chain(args.args[1..].iter().cloned());
+        let cli = PatchCli::try_parse_from(argv).unwrap_or_else(|e| e.exit());
         return patch::run(cli.command);
     }
     Ok(Outcome::Code(dispatch("hostkit dkms", &args.args)))
