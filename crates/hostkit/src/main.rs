@@ -15,8 +15,9 @@
 //! overflowed its stack" message (no guard-page handler is installed, in any thread), and the
 //! main thread is unnamed in panic messages (`thread '<unnamed>' panicked`).
 
-// Unit-test builds keep libtest's generated `main`.
-#![cfg_attr(not(test), no_main)]
+// Unit-test builds keep libtest's generated `main`; `--features std-main` (for `bench/startup`)
+// starts through std's runtime to measure what this saves.
+#![cfg_attr(not(any(test, feature = "std-main")), no_main)]
 
 mod cli;
 mod commands;
@@ -29,7 +30,7 @@ use clap::Parser;
 use crate::exit::ExitCode;
 
 /// Process entry point called by the C runtime.
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "std-main")))]
 #[unsafe(no_mangle)]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: setting a signal disposition to SIG_IGN before any thread exists is sound.
@@ -46,9 +47,20 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     code
 }
 
+/// The same through std's runtime (which ignores SIGPIPE and opens fds 0-2 itself).
+#[cfg(all(not(test), feature = "std-main"))]
+fn main() -> std::process::ExitCode {
+    let code = match std::panic::catch_unwind(run) {
+        Ok(ExitCode(code)) => code,
+        Err(_) => exit::PANIC,
+    };
+    let _ = std::io::Write::flush(&mut std::io::stdout());
+    std::process::ExitCode::from(code)
+}
+
 /// Opens `/dev/null` on each of fds 0, 1, 2 the parent left closed, as std's runtime does: one
 /// `poll` when all three are open (the usual case).
-#[cfg(not(test))]
+#[cfg(not(any(test, feature = "std-main")))]
 fn open_standard_fds() {
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
         fd,
