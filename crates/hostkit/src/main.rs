@@ -2,18 +2,20 @@
 //! personality when invoked under that name), dispatches to one command module and turns the
 //! outcome into an exit code through the single policy in `exit.rs`.
 //!
-//! `main` is the C entry point (`#![no_main]`). std's runtime set-up (`lang_start`) costs a
-//! third of the user-space instructions of a `check_ntp_time` run (Nagios runs it thousands of
-//! times a day): measured with `valgrind --tool=callgrind` on `check_ntp_time -H 127.0.0.1 -p
-//! PORT` against a local chronyd, ~400 k instructions here vs ~510 k with a std `fn main`
-//! (`check_ntp_time -V`: ~370 k vs ~480 k). Most of it is the main-thread stack probe through
-//! `/proc/self/maps`. What we keep: SIGPIPE ignored (a closed stdout is an `EPIPE` error, which
-//! `exit.rs` treats as success), fds 0-2 opened on `/dev/null` when the parent closed them (so
-//! no file hostkit opens can become its stdout), panics caught after unwinding (every Drop
-//! guard, e.g. the private sshd's, still runs; exit 101) and stdout flushed before returning.
-//! What we give up: a main-thread stack overflow is a bare SIGSEGV instead of std's "has
-//! overflowed its stack" message (no guard-page handler is installed, in any thread), and the
-//! main thread is unnamed in panic messages (`thread '<unnamed>' panicked`).
+//! `main` is the C entry point (`#![no_main]`): std's runtime set-up (`lang_start`) would add
+//! 28 % to the instructions of a `check_ntp_time` run, which Nagios repeats thousands of times a
+//! day. `bench/startup` (callgrind, one query to a local chronyd): ~408 k instructions here vs
+//! ~522 k with std's `fn main` (`--features std-main`); monitoring-plugins' own check_ntp_time
+//! takes ~413 k. Nearly all of the difference is std's main-thread stack-guard probe
+//! (`pthread_getattr_np`, which parses `/proc/self/maps` with sscanf).
+//!
+//! What we keep: SIGPIPE ignored (a closed stdout is an `EPIPE` error, which `exit.rs` treats as
+//! success), fds 0-2 opened on `/dev/null` when the parent closed them (so no file hostkit opens
+//! can become its stdout), panics caught after unwinding (every Drop guard, e.g. the private
+//! sshd's, still runs; exit 101) and stdout flushed before returning. What we give up: a stack
+//! overflow is a bare SIGSEGV instead of std's "has overflowed its stack" message (no guard-page
+//! handler is installed, in any thread), and the main thread is unnamed in panic messages
+//! (`thread '<unnamed>' panicked`).
 
 // Unit-test builds keep libtest's generated `main`; `--features std-main` (for `bench/startup`)
 // starts through std's runtime to measure what this saves.
