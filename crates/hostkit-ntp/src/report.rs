@@ -6,14 +6,15 @@ use serde_json::{Value, json};
 
 use crate::check::{Policy, Verdict, evaluate};
 use crate::select::{AddressSummary, State};
+use crate::sys::resolve::ResolveError;
 
 /// A `-H` value that could not be turned into addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveFailure {
     /// The `-H` value.
     pub host: String,
-    /// Why (lowercase message).
-    pub error: String,
+    /// Why.
+    pub error: ResolveError,
 }
 
 /// Everything a renderer needs.
@@ -76,7 +77,7 @@ impl Report {
             "elapsed_ms": self.elapsed_ms,
             "servers": self.summaries.iter().map(server_json).collect::<Vec<_>>(),
             "resolve_errors": self.resolve_failures.iter().map(|f| json!({
-                "host": f.host, "error": f.error,
+                "host": f.host, "error": f.error.to_string(),
             })).collect::<Vec<_>>(),
         })
     }
@@ -97,7 +98,7 @@ fn server_json(s: &AddressSummary) -> Value {
     let e = &s.exchange;
     let reason = match s.state {
         State::Ok => Value::Null,
-        other => Value::String(other.describe()),
+        _ => Value::String(s.describe_state()),
     };
     let state = match s.state {
         State::Ok => "ok",
@@ -169,7 +170,10 @@ mod tests {
             ],
             vec![ResolveFailure {
                 host: "nx.invalid".into(),
-                error: "name not found".into(),
+                error: ResolveError::NoSuchName {
+                    code: -2,
+                    message: "Name or service not known".into(),
+                },
             }],
             &Policy::default(),
             7,
@@ -188,7 +192,7 @@ mod tests {
         };
         let failure = ResolveFailure {
             host: "nx.invalid".into(),
-            error: "x".into(),
+            error: ResolveError::Deadline { after_ms: 1 },
         };
         let r = Report::new(vec![], vec![failure], &policy, 1);
         assert_eq!(r.verdict.status, hostkit_nagios::Status::Warning);

@@ -1,5 +1,5 @@
-//! hostkit: the binary's entry point. Parses the command line (or the `check_ntp_time`
-//! personality when invoked under that name), dispatches to one command module and turns the
+//! hostkit: the binary's entry point. Parses the command line (or the `check_ntp_time` and
+//! `dkms` personalities when invoked under those names), dispatches to one command module and turns the
 //! outcome into an exit code through the single policy in `exit.rs`.
 //!
 //! `main` is the C entry point (`#![no_main]`): std's runtime set-up (`lang_start`) would add
@@ -95,6 +95,10 @@ fn run() -> ExitCode {
     if invoked_as == "check_ntp_time" {
         // Nagios personality: every outcome, usage errors included, is a plugin exit code.
         return commands::ntp::check_ntp_time_personality(std::env::args_os().skip(1));
+    }
+    if invoked_as == "dkms" {
+        // dkms personality: dkms's own command line, messages and exit codes.
+        return commands::dkms::personality(std::env::args_os().skip(1));
     }
     if let Some(code) = commands::ntp::check_fast_path() {
         return code;

@@ -1,6 +1,7 @@
 //! The command-line grammar of hostkit (clap derive). Only declarations live here: no
 //! syscalls, no IO. Each noun has its own module; `commands/` turns parsed arguments into work.
 
+pub mod dkms;
 pub mod ntp;
 pub mod proc;
 pub mod ssh;
@@ -36,6 +37,8 @@ pub enum Command {
     /// Per-process user vs system CPU time, and the load average explained.
     #[command(subcommand)]
     Proc(proc::ProcCommand),
+    /// Build, install and track out-of-tree kernel modules (dkms-compatible).
+    Dkms(dkms::DkmsArgs),
     /// Print a shell completion script to stdout.
     ///
     /// Example: `hostkit completions bash > /etc/bash_completion.d/hostkit`

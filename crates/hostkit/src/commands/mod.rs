@@ -1,6 +1,7 @@
 //! One module per command noun: each builds its configuration from the parsed CLI, calls a
 //! domain crate and renders the result. `run` is the single dispatch point.
 
+pub mod dkms;
 pub mod meta;
 pub mod ntp;
 pub mod proc;
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ssh(cmd) => ssh::run(cmd),
         Command::Ntp(cmd) => ntp::run(cmd),
         Command::Proc(cmd) => proc::run(cmd),
+        Command::Dkms(args) => dkms::run(args),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man { out_dir } => meta::man(out_dir.as_deref()),
     }

@@ -12,6 +12,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::error::ResultExt;
+
 /// Serialises `value` as pretty JSON plus a newline on stdout.
 pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -30,9 +32,70 @@ pub fn print_text(text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `contents` to `path` atomically: a temp file in the same directory, fsync, rename.
-/// Readers (node_exporter's textfile collector, monitoring) never see a half-written file.
+/// The wall clock as Unix seconds, for JSON envelopes and timestamps.
+pub fn now_unix_seconds() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Sends rendered output where `--output` says: stdout for `None` or `-`, else the file,
+/// written atomically ([`write_atomic`]). Every command's `--output FILE` goes through here.
+pub fn emit(output: Option<&Path>, contents: &[u8]) -> anyhow::Result<()> {
+    match output {
+        None => write_stdout(contents),
+        Some(p) if p.as_os_str() == "-" => write_stdout(contents),
+        Some(p) => write_atomic(p, contents),
+    }
+}
+
+fn write_stdout(contents: &[u8]) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(contents).context("writing to stdout")?;
+    out.flush().context("writing to stdout")?;
+    Ok(())
+}
+
+/// Why [`write_atomic`] refused a path.
+#[derive(Debug, thiserror::Error)]
+#[error("`{path}` is {what}, not a regular file: refusing to replace it")]
+pub struct NotRegular {
+    /// The refused path.
+    pub path: String,
+    /// What it is (`a symlink`, `a FIFO`, `a device`, ...).
+    pub what: &'static str,
+}
+
+/// Writes `contents` to `path` atomically: a temp file created exclusively (`O_EXCL`, so a
+/// planted symlink is never followed) in the same directory, fsync, rename. Readers
+/// (node_exporter's textfile collector, monitoring) never see a half-written file. A `path`
+/// that exists and is not a regular file (a symlink, FIFO, device, socket, directory) is
+/// refused: replacing it would destroy something that is not ours.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let t = meta.file_type();
+        let what = if t.is_symlink() {
+            Some("a symlink")
+        } else if t.is_fifo() {
+            Some("a FIFO")
+        } else if t.is_char_device() || t.is_block_device() {
+            Some("a device")
+        } else if t.is_socket() {
+            Some("a socket")
+        } else if t.is_dir() {
+            Some("a directory")
+        } else {
+            None
+        };
+        if let Some(what) = what {
+            return Err(NotRegular {
+                path: path.display().to_string(),
+                what,
+            })
+            .hint("pass the path of a regular file (it is replaced) or of a file that does not exist yet");
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -40,15 +103,11 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("`{}` is not a file path", path.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp.{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let (tmp, mut file) = create_temp(dir, &name.to_string_lossy())
+        .with_context(|| format!("writing `{}`", path.display()))?;
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
+        file.write_all(contents)?;
+        file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if let Err(e) = result {
@@ -58,9 +117,33 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A new file `.NAME.tmp.PID.N` in `dir`, created exclusively; retries on a name clash.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    for _ in 0..100 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.tmp.{}.{nanos:x}{n}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::FileTypeExt;
 
     #[test]
     fn write_atomic_replaces_and_leaves_no_temp() {
@@ -73,6 +156,34 @@ mod tests {
         let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
         assert_eq!(names.len(), 1, "temp file left behind");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn write_atomic_refuses_special_files_and_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real");
+        std::fs::write(&target, b"keep").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let err = write_atomic(&link, b"x").unwrap_err();
+        assert!(crate::error::find::<NotRegular>(&err).is_some(), "{err:#}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let err = write_atomic(Path::new("/dev/null"), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("a device"), "{err:#}");
+        assert!(
+            std::fs::metadata("/dev/null")
+                .unwrap()
+                .file_type()
+                .is_char_device()
+        );
+        let err = write_atomic(dir.path(), b"x").unwrap_err();
+        assert!(format!("{err:#}").contains("a directory"), "{err:#}");
     }
 
     #[test]

@@ -2,8 +2,12 @@
 //! components (sshd, chronyd, live /proc) started and stopped by the test itself.
 
 mod cli;
+mod dkms;
+mod docs;
 mod house;
 mod ntp;
+mod ntp_bench;
+mod ntp_compat;
 mod proc;
 mod ssh;
 mod startup;

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use hostkit_ntp::drift::{self, DEFAULT_PATHS, Drift, DriftKind};
+use hostkit_render::Envelope;
 use serde_json::json;
 
 use crate::cli::ntp::{DriftArgs, DriftFormat, DriftKindArg};
@@ -57,6 +58,36 @@ fn meaning(d: &Drift) -> String {
     )
 }
 
+/// The schema of `ntp drift --format json` (docs/ntp.md).
+const DRIFT_SCHEMA_VERSION: u32 = 1;
+
+fn table(path: &Path, d: &Drift, age: Option<u64>) -> String {
+    let ppm = d.frequency_ppm;
+    let kind = match d.kind {
+        DriftKind::Ntpd => "ntpd/ntpsec",
+        DriftKind::Chrony => "chrony",
+        DriftKind::Macos => "macOS ntpd",
+    };
+    let mut out = format!("file       {} ({kind} format", path.display());
+    if let Some(a) = age {
+        out.push_str(&format!(", modified {}", age_text(a)));
+    }
+    out.push_str(")\n");
+    out.push_str(&format!(
+        "frequency  {ppm:.3} ppm = {:.2} ms/hour = {:.3} s/day\n",
+        drift::ms_per_hour(ppm),
+        drift::seconds_per_day(ppm)
+    ));
+    if let Some(skew) = d.skew_ppm {
+        out.push_str(&format!(
+            "skew       {skew:.3} ppm (chrony's error bound on the frequency)\n"
+        ));
+    }
+    out.push_str(&format!("meaning    {}\n", meaning(d)));
+    out.push_str(&format!("sign       {}\n", d.kind.sign_convention()));
+    out
+}
+
 /// Runs `hostkit ntp drift`.
 pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
     let (path, kind) = locate(args)?;
@@ -77,44 +108,30 @@ pub fn run(args: &DriftArgs) -> anyhow::Result<Outcome> {
     } else if ppm.abs() > LARGE_PPM {
         eprintln!("warning: {ppm:.3} ppm is unusually large (more than {LARGE_PPM} ppm)");
     }
-    match args.format {
-        DriftFormat::Json => output::print_json(&json!({
-            "file": path.display().to_string(),
-            "kind": d.kind,
-            "frequency_ppm": ppm,
-            "skew_ppm": d.skew_ppm,
-            "ms_per_hour": drift::ms_per_hour(ppm),
-            "seconds_per_day": drift::seconds_per_day(ppm),
-            "uncorrected_gain_ppm": d.gain_ppm(),
-            "age_seconds": age,
-            "sign_convention": d.kind.sign_convention(),
-        }))?,
-        DriftFormat::Text => {
-            let kind = match d.kind {
-                DriftKind::Ntpd => "ntpd/ntpsec",
-                DriftKind::Chrony => "chrony",
-                DriftKind::Macos => "macOS ntpd",
-            };
-            let mut out = format!("file       {} ({kind} format", path.display());
-            if let Some(a) = age {
-                out.push_str(&format!(", modified {}", age_text(a)));
-            }
-            out.push_str(")\n");
-            out.push_str(&format!(
-                "frequency  {ppm:.3} ppm = {:.2} ms/hour = {:.3} s/day\n",
-                drift::ms_per_hour(ppm),
-                drift::seconds_per_day(ppm)
-            ));
-            if let Some(skew) = d.skew_ppm {
-                out.push_str(&format!(
-                    "skew       {skew:.3} ppm (chrony's error bound on the frequency)\n"
-                ));
-            }
-            out.push_str(&format!("meaning    {}\n", meaning(&d)));
-            out.push_str(&format!("sign       {}\n", d.kind.sign_convention()));
-            output::print_text(&out)?;
+    let text = match args.format {
+        DriftFormat::Json => {
+            let data = json!({
+                "file": path.display().to_string(),
+                "kind": d.kind,
+                "frequency_ppm": ppm,
+                "skew_ppm": d.skew_ppm,
+                "ms_per_hour": drift::ms_per_hour(ppm),
+                "seconds_per_day": drift::seconds_per_day(ppm),
+                "uncorrected_gain_ppm": d.gain_ppm(),
+                "age_seconds": age,
+                "sign_convention": d.kind.sign_convention(),
+            });
+            Envelope::new(
+                "ntp drift",
+                DRIFT_SCHEMA_VERSION,
+                output::now_unix_seconds(),
+                data,
+            )
+            .to_pretty()
         }
-    }
+        DriftFormat::Table => table(&path, &d, age),
+    };
+    output::emit(args.output.as_deref(), text.as_bytes())?;
     // A frequency pinned at the kernel limit means the daemon cannot keep up: a negative verdict.
     Ok(if d.pinned() {
         Outcome::Negative
