@@ -4,8 +4,8 @@
 
 pub mod chronyd;
 pub mod cli;
-pub mod dns_responder;
 pub mod dkms;
+pub mod dns_responder;
 pub mod ntp_responder;
 pub mod proc_fixtures;
 pub mod sshd;

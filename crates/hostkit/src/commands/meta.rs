@@ -174,22 +174,53 @@ fn leaf_kinds(cmd: &clap::Command, words: Vec<String>, out: &mut Vec<Kind>) {
     }
 }
 
-/// Environment variables a command reads: its (and its subcommands') clap `env` arguments,
-/// then what the command hands on to programs it runs.
+/// Variables read by a command (first element: the command's words), beyond clap's `env`.
+const ENVIRONMENT: &[(&[&str], &str, &str)] = &[
+    (
+        &["ssh"],
+        "PATH",
+        "where `ssh` is looked up, and `sshd` when it is in neither `/usr/sbin` nor \
+         `/usr/local/sbin` (`--ssh` and `--sshd` override).",
+    ),
+    (
+        &["ssh"],
+        "SSH_AUTH_SOCK",
+        "ssh(1) runs with hostkit's environment, so a remote target can use your agent.",
+    ),
+    (
+        &["ntp", "check"],
+        "MP_CONFIG_FILE, NAGIOS_CONFIG_PATH",
+        "where `--extra-opts` without a file name looks for the monitoring-plugins ini file \
+         (`check_ntp_time` mode), as the plugin does.",
+    ),
+    (
+        &["dkms"],
+        "mok_signing_key, mok_certificate",
+        "the key and certificate modules are signed with, as in dkms (default: `mok.key` and \
+         `mok.pub` in the dkms tree).",
+    ),
+    (
+        &["dkms"],
+        "sign_file",
+        "the kernel's `sign-file` program, as in dkms.",
+    ),
+    (
+        &["dkms"],
+        "TMPDIR",
+        "where `dkms patch` stages its work (default `/tmp`).",
+    ),
+];
+
+/// Environment variables a command reads: its (and its subcommands') clap `env` arguments, then
+/// the variables of [`ENVIRONMENT`] for this command, its parents or its subcommands.
 fn environment(cmd: &clap::Command, words: &[&str]) -> Vec<(String, String)> {
     let mut vars = Vec::new();
     env_args(cmd, &mut vars);
-    if matches!(words.first(), None | Some(&"ssh")) {
-        vars.push((
-            "PATH".into(),
-            "where `ssh` is looked up, and `sshd` when it is in neither `/usr/sbin` nor \
-             `/usr/local/sbin` (`--sshd` overrides)."
-                .into(),
-        ));
-        vars.push((
-            "SSH_AUTH_SOCK".into(),
-            "ssh(1) runs with hostkit's environment, so a remote target can use your agent.".into(),
-        ));
+    for (path, name, meaning) in ENVIRONMENT {
+        let n = path.len().min(words.len());
+        if path[..n] == words[..n] {
+            vars.push(((*name).to_owned(), (*meaning).to_owned()));
+        }
     }
     vars.push((
         "LANG, LC_ALL".into(),
@@ -328,6 +359,16 @@ mod tests {
         let roff = String::from_utf8(page.roff.clone()).unwrap();
         assert!(roff.contains("HOSTKIT_PROC_ROOT"), "{roff}");
         assert!(roff.contains(".BR proc (5)"), "{roff}");
+        assert!(!roff.contains("SSH_AUTH_SOCK"), "{roff}");
+        let top = String::from_utf8(pages[0].roff.clone()).unwrap();
+        for var in [
+            "HOSTKIT_PROC_ROOT",
+            "SSH_AUTH_SOCK",
+            "mok_signing_key",
+            "MP_CONFIG_FILE",
+        ] {
+            assert!(top.contains(var), "hostkit.1 lacks {var}");
+        }
     }
 
     #[test]
