@@ -1,5 +1,5 @@
 //! The complete result of one `ntp check`: per-address summaries, name-resolution failures and
-//! the verdict, plus its JSON form (a stable schema: `schema_version` is bumped on any change
+//! the verdict, plus its JSON fields (a stable schema: [`Report::SCHEMA_VERSION`] is bumped on any change
 //! that removes or renames a field).
 
 use serde_json::{Value, json};
@@ -62,10 +62,13 @@ impl Report {
             .any(|s| !matches!(s.state, State::NoResponse | State::Refused | State::Error))
     }
 
-    /// The JSON document for `--format json`.
+    /// The schema version of [`Report::to_json`] (bumped on any removal or rename).
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// The fields of the `--format json` document (the binary wraps them in the house
+    /// envelope with [`Report::SCHEMA_VERSION`]); every key is listed in docs/ntp.md.
     pub fn to_json(&self, summary_line: &str) -> Value {
         json!({
-            "schema_version": 1,
             "status": self.verdict.status,
             "exit_code": self.verdict.status.code(),
             "summary": summary_line,

@@ -4,22 +4,29 @@
 //! seed script's log format import (`ssh-performance.sh` lines, success and `n/a` failures).
 //!
 //! One file per output: `text` (text + bars), `export` (CSV, Markdown), `svg`, `recommend`,
-//! `seed`; `table` is the shared plain-text table.
+//! `seed`, `compare`, `fleet`, `html`; tables and CSV fields come from `hostkit-render`.
 
 use crate::analyze::{Analysis, BulkResult};
 use crate::plan::{Direction, IMPLICIT_MAC};
 
+mod compare;
 mod export;
+mod fleet;
+mod html;
 mod recommend;
 mod seed;
 mod svg;
-pub mod table;
 mod text;
 
+pub use compare::{Compared, Comparison, compare};
 pub use export::{csv, markdown};
-pub use recommend::{Recommendation, recommend, recommend_for};
+pub use fleet::{Run, host_label, merge, seed_analysis};
+pub use html::{HtmlRun, html};
+pub use recommend::{
+    Gain, KexCost, Options as RecommendOptions, Recommendation, Style, recommend, recommend_with,
+};
 pub use seed::{SeedRow, import_seed_log};
-pub use svg::svg;
+pub use svg::{ChartMeta, svg};
 pub use text::{bars, text};
 
 /// The MAC column of a bulk row (`<implicit>` for AEAD).
@@ -173,7 +180,13 @@ mod tests {
 
     #[test]
     fn svg_snapshot() {
-        insta::assert_snapshot!("svg", svg(&analysis(), 8));
+        let meta = ChartMeta {
+            host: "bench1".into(),
+            cpu: "AMD EPYC (synthetic)".into(),
+            openssh: "OpenSSH_9.2p1".into(),
+            date: "2023-11-14 22:13 UTC".into(),
+        };
+        insta::assert_snapshot!("svg", svg(&analysis(), &meta, 8));
     }
 
     #[test]
@@ -267,7 +280,7 @@ mod tests {
         assert_eq!(text(&a, 5), "no results yet\n");
         assert_eq!(bars(&a, 5, 40), "");
         assert_eq!(csv(&a).lines().count(), 1, "header only");
-        assert!(svg(&a, 5).starts_with("<svg"));
+        assert!(svg(&a, &ChartMeta::default(), 5).starts_with("<svg"));
         assert!(recommend(&a, &Policy::preset("all").unwrap()).is_none());
     }
 

@@ -1,9 +1,11 @@
 //! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
-//! the fixed per-connection cost (median zero-byte wall), the rate estimate (own samples, else
-//! the additive per-byte cost model) and the payload of the next sample.
+//! the rate estimate (own samples' timed windows, else the additive per-byte cost model) and
+//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 1 MiB), then
+//! N = `--sample-time` at that rate, so the timed window lasts what `--sample-time` says.
 
 use std::collections::HashSet;
 
+use super::Size;
 use super::state::State;
 use crate::plan::{Direction, Trial, TrialKind, round_order};
 use crate::record::Sample;
@@ -88,7 +90,10 @@ impl State<'_> {
             return self.opts.initial_rate_bps;
         };
         let fixed = self.fixed_cost_s(*direction);
-        let per_byte = |s: &Sample| (s.wall_s - fixed).max(0.005) / s.bytes as f64;
+        let per_byte = |s: &Sample| match s.window_s {
+            Some(w) => w.max(1e-6) / s.bytes as f64,
+            None => (s.wall_s - fixed).max(0.005) / s.bytes as f64,
+        };
         let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
             let xs: Vec<f64> = self
                 .samples
@@ -128,19 +133,23 @@ impl State<'_> {
     }
 
     /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
-    pub(super) fn bytes_for(&self, trial: &Trial, probe: bool) -> u64 {
-        match trial.kind {
-            TrialKind::Bulk { .. } => {
-                let secs = if probe {
-                    self.opts.probe_time_s
-                } else {
-                    self.opts.sample_time_s
-                };
-                let raw = (self.rate_estimate(trial) * secs) as u64;
-                let clamped = raw.clamp(self.opts.min_bytes, self.opts.max_bytes);
-                clamped.div_ceil(65536) * 65536
-            }
-            _ => 0,
+    pub(super) fn size_for(&self, trial: &Trial, probe: bool) -> Size {
+        let TrialKind::Bulk { .. } = trial.kind else {
+            return Size::default();
+        };
+        let secs = if probe {
+            self.opts.probe_time_s
+        } else {
+            self.opts.sample_time_s
+        };
+        let rate = self.rate_estimate(trial);
+        let align = |b: f64, min: u64| {
+            let b = (b as u64).clamp(min, self.opts.max_bytes);
+            b.div_ceil(65536) * 65536
+        };
+        Size {
+            warmup_bytes: align(rate * self.opts.warmup_time_s, self.opts.min_warmup_bytes),
+            bytes: align(rate * secs, self.opts.min_bytes),
         }
     }
 }
@@ -191,17 +200,22 @@ mod tests {
         let now = Cell::new(0.0);
         let mut fake = Fake::new(&now);
         let (_, recs) = go(&mut fake, &opts(), None, None);
-        for s in samples(&recs)
-            .iter()
-            .filter(|s| !s.warmup && s.round >= 2 && s.bytes > 0)
-        {
-            let bulk = s.wall_s - 0.25;
+        // Every measured sample's timed window lasts `--sample-time` within 20 %, from the
+        // first round on (probes and the additive model size round 1).
+        let measured: Vec<_> = samples(&recs)
+            .into_iter()
+            .filter(|s| !s.warmup && s.bytes > 0)
+            .collect();
+        assert!(measured.len() >= 12);
+        for s in measured {
+            let w = s.window_s.unwrap();
             assert!(
-                (0.2..0.45).contains(&bulk),
-                "{} round {} bulk part {bulk:.3}s",
+                (0.24..0.36).contains(&w),
+                "{} round {} window {w:.3}s",
                 s.trial,
                 s.round
             );
+            assert!(s.warmup_bytes >= 1 << 20);
         }
         // 3des (8 MB/s) got far fewer bytes than aes128-gcm (400 MB/s).
         let bytes_of = |id: &str| {

@@ -16,6 +16,7 @@ use hostkit_ntp::report::{Report, ResolveFailure};
 use hostkit_ntp::select::summarize;
 use hostkit_ntp::server::{Family, ServerSpec, parse_port, parse_server};
 use hostkit_ntp::sys::{exchange, resolve};
+use hostkit_render::json::Envelope;
 
 pub use compat::check_ntp_time_personality;
 
@@ -272,7 +273,13 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            serde_json::to_string_pretty(&report.to_json(&summary))? + "\n"
+            Envelope::new(
+                "ntp check",
+                Report::SCHEMA_VERSION,
+                output::now_unix_seconds(),
+                report.to_json(&summary),
+            )
+            .to_pretty()
         }
         CheckFormat::Prometheus => render::prometheus(&report),
     };

@@ -9,7 +9,9 @@ mod ntp;
 mod ntp_bench;
 mod ntp_compat;
 mod proc;
+mod proc_monitor;
 mod ssh;
+mod ssh_resume;
 mod startup;
 
 /// Path of the hostkit binary under test.

@@ -116,6 +116,9 @@ fn chronyd_on_both_loopbacks_is_ok() {
     assert_eq!(j["servers"][0]["received"], 3);
     assert!(j["offset_seconds"].as_f64().unwrap().abs() < 0.01, "{j}");
     assert!(j["servers"][0]["jitter_seconds"].is_number());
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["command"], "ntp check");
+    crate::docs::assert_documented("ntp.md", &j);
 }
 
 #[test]
