@@ -3,11 +3,13 @@
 //! `~`), [`PerfData`] formatting with quoting, and the first output line ([`PluginOutput`]).
 //! [`printf`] reproduces C's `%f`/`%g` for byte-compatible output with the C plugins.
 
+pub mod extra_opts;
 pub mod line;
 pub mod perfdata;
 pub mod printf;
 pub mod range;
 pub mod status;
+pub mod strtod;
 
 pub use line::PluginOutput;
 pub use perfdata::PerfData;

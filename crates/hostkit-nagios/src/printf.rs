@@ -45,9 +45,14 @@ fn strip_zeros(s: &str) -> &str {
     }
 }
 
+/// glibc prints the sign of a NaN too (`-nan` from `strtod("-nan")`).
 fn c_nonfinite(value: f64) -> String {
     if value.is_nan() {
-        "nan".into()
+        if value.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        }
     } else if value > 0.0 {
         "inf".into()
     } else {

@@ -7,6 +7,7 @@
 use thiserror::Error;
 
 use crate::Status;
+use crate::strtod::strtod;
 
 /// A parsed threshold range.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,9 @@ pub struct Range {
     pub alert_inside: bool,
     /// The text the range was parsed from.
     pub text: String,
+    /// The `end` member of monitoring-plugins' C `range`, which its plugins print in perfdata:
+    /// the end as parsed, 0 when no end was given (`5:`, `~:`, an empty string).
+    pub c_end: f64,
 }
 
 /// Why a range string was rejected.
@@ -101,34 +105,52 @@ impl Range {
             end,
             alert_inside,
             text: text.to_string(),
+            c_end: if end.is_finite() { end } else { 0.0 },
         })
     }
 
-    /// The monitoring-plugins 2.x parser (`parse_range_string`): numbers are read with
-    /// `strtod` semantics (`abc` is 0, `1.0x` is 1.0), an empty end means +infinity.
-    /// Only a finite start greater than a finite end is rejected.
+    /// The monitoring-plugins 2.x parser (`parse_range_string` in lib/utils_base.c): bounds are
+    /// read with glibc [`strtod`] semantics (`abc` is 0, `1.0x` is 1.0, `inf`, `nan`, `0x1p3`,
+    /// `1e999` = inf), `~` before a `:` means -infinity and an empty end +infinity. The range
+    /// is rejected only when neither bound is infinite by omission and `start <= end` is false,
+    /// which includes every comparison with NaN (`nan`, `1:nan`), as in C.
     pub fn parse_legacy(text: &str) -> Result<Range, RangeError> {
         let (alert_inside, body) = match text.strip_prefix('@') {
             Some(rest) => (true, rest),
             None => (false, text),
         };
-        let (start, end_text) = match body.find(':') {
+        let (start, start_infinity, end_text) = match body.find(':') {
             Some(colon) => {
-                let start = if body.starts_with('~') {
+                let tilde = body.starts_with('~');
+                let start = if tilde {
                     f64::NEG_INFINITY
                 } else {
-                    strtod_prefix(body)
+                    strtod(body).value
                 };
-                (start, &body[colon + 1..])
+                (start, tilde, &body[colon + 1..])
             }
-            None => (0.0, body),
+            None => (0.0, false, body),
         };
-        let end = if end_text.is_empty() {
-            f64::INFINITY
+        let end_infinity = end_text.is_empty();
+        let c_end = if end_infinity {
+            0.0
         } else {
-            strtod_prefix(end_text)
+            strtod(end_text).value
         };
-        Range::checked(text, start, end, alert_inside)
+        let end = if end_infinity { f64::INFINITY } else { c_end };
+        // C: `start_infinity || end_infinity || start <= end`.
+        if !(start_infinity || end_infinity || start <= end) {
+            return Err(RangeError::StartAfterEnd {
+                text: text.to_string(),
+            });
+        }
+        Ok(Range {
+            start,
+            end,
+            alert_inside,
+            text: text.to_string(),
+            c_end,
+        })
     }
 
     /// True when `value` should raise this range's alert.
@@ -175,45 +197,7 @@ fn trim_float(v: f64) -> String {
 
 /// C `strtod` on the longest numeric prefix of `s`; 0.0 when there is none.
 pub fn strtod_prefix(s: &str) -> f64 {
-    let s = s.trim_start();
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
-        i += 1;
-    }
-    let digits_start = i;
-    while i < bytes.len() && bytes[i].is_ascii_digit() {
-        i += 1;
-    }
-    let mut mantissa_digits = i - digits_start;
-    if i < bytes.len() && bytes[i] == b'.' {
-        i += 1;
-        let frac_start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        mantissa_digits += i - frac_start;
-    }
-    if mantissa_digits == 0 {
-        return 0.0;
-    }
-    let mantissa_end = i;
-    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
-        let mut j = i + 1;
-        if j < bytes.len() && (bytes[j] == b'+' || bytes[j] == b'-') {
-            j += 1;
-        }
-        let exp_digits = j;
-        while j < bytes.len() && bytes[j].is_ascii_digit() {
-            j += 1;
-        }
-        if j > exp_digits {
-            i = j;
-        } else {
-            i = mantissa_end;
-        }
-    }
-    s[..i].parse().unwrap_or(0.0)
+    strtod(s).value
 }
 
 #[cfg(test)]
@@ -290,6 +274,46 @@ mod tests {
         assert!(r.alerts(0.1) && !r.alerts(0.6));
         let r = Range::parse_legacy("~:2").unwrap();
         assert!(r.alerts(2.5) && !r.alerts(-100.0));
+    }
+
+    #[test]
+    fn legacy_parser_reads_numbers_as_glibc_strtod() {
+        // (range, accepted, alerts at 0.5, alerts at 1e300, perfdata end)
+        let inf = f64::INFINITY;
+        let table: &[(&str, bool, bool, bool, f64)] = &[
+            ("inf", true, false, false, inf),
+            ("infinity", true, false, false, inf),
+            ("1e999", true, false, false, inf),
+            ("0x1p-1", true, false, true, 0.5),
+            ("  0.25", true, true, true, 0.25),
+            ("nan", false, false, false, 0.0),
+            ("-nan", false, false, false, 0.0),
+            ("1:nan", false, false, false, 0.0),
+            ("nan:", true, true, true, 0.0),
+            ("~:nan", true, true, true, f64::NAN),
+            ("@nan:", true, false, false, 0.0),
+            ("-inf:0x1", true, false, true, 1.0),
+            ("inf:5", false, false, false, 0.0),
+            ("0x", true, true, true, 0.0),
+        ];
+        for &(text, accepted, at_half, at_huge, c_end) in table {
+            let r = Range::parse_legacy(text);
+            assert_eq!(r.is_ok(), accepted, "{text}: {r:?}");
+            let Ok(r) = r else { continue };
+            assert_eq!(r.alerts(0.5), at_half, "{text} at 0.5");
+            assert_eq!(r.alerts(1e300), at_huge, "{text} at 1e300");
+            assert!(
+                r.c_end == c_end || (r.c_end.is_nan() && c_end.is_nan()),
+                "{text}: {}",
+                r.c_end
+            );
+        }
+        assert!(
+            Range::parse_legacy("~:-nan")
+                .unwrap()
+                .c_end
+                .is_sign_negative()
+        );
     }
 
     #[test]

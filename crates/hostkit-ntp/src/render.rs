@@ -1,11 +1,13 @@
 //! Renderers over a [`Report`]: the Nagios plugin output, the monitoring-plugins 2.3
 //! `check_ntp_time` line (byte-compatible) and Prometheus text exposition (for node_exporter's
-//! textfile collector; no timestamps).
+//! textfile collector; no timestamps; through hostkit-render).
 
 use std::fmt::Write as _;
 
 use hostkit_nagios::printf::{c_f, c_g};
 use hostkit_nagios::{PerfData, PluginOutput, Range, Status, Thresholds};
+
+use hostkit_render::prom::{Exposition, MetricKind};
 
 use crate::check::Policy;
 use crate::report::Report;
@@ -100,7 +102,7 @@ pub fn nagios(report: &Report, policy: &Policy, verbose: bool) -> PluginOutput {
 
 fn detail_line(s: &AddressSummary) -> String {
     let e = &s.exchange;
-    let mut line = format!("{}: {}", where_from(s), s.state.describe());
+    let mut line = format!("{}: {}", where_from(s), s.describe_state());
     if let Some(b) = s.best {
         let _ = write!(
             line,
@@ -148,7 +150,7 @@ fn summary_text(report: &Report) -> String {
     }
     if let Some(i) = report.verdict.failure {
         let s = &report.summaries[i];
-        let mut text = format!("{}: {}", where_from(s), s.state.describe());
+        let mut text = format!("{}: {}", where_from(s), s.describe_state());
         if let Some(ms) = s.exchange.refused_after_ms {
             let _ = write!(text, " after {ms} ms");
         }
@@ -176,11 +178,8 @@ pub struct CompatOptions {
 pub fn compat_line(report: &Report, opts: &CompatOptions) -> (String, Status) {
     if let Some(offset) = report.verdict.offset_seconds {
         let status = opts.thresholds.evaluate(offset.abs());
-        let end = |r: &Option<Range>| {
-            c_f(r
-                .as_ref()
-                .map_or(0.0, |r| if r.end.is_finite() { r.end } else { 0.0 }))
-        };
+        // check_ntp_time prints the C range's `end` member (0 when no end was given).
+        let end = |r: &Option<Range>| c_f(r.as_ref().map_or(0.0, |r| r.c_end));
         let line = format!(
             "NTP {}: Offset {} secs|offset={}s;{};{};\n",
             status.label(),
@@ -205,91 +204,87 @@ pub fn compat_line(report: &Report, opts: &CompatOptions) -> (String, Status) {
     }
 }
 
-fn escape_label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// Prometheus text exposition format.
+/// Prometheus text exposition format, through hostkit-render's writer: every metric is
+/// `hostkit_ntp_*` with its unit in the name (renamed from `ntp_check_*`, issue 7).
 pub fn prometheus(report: &Report) -> String {
-    let mut out = String::new();
-    let labels = |s: &AddressSummary| {
-        format!(
-            "host=\"{}\",address=\"{}\"",
-            escape_label(&s.exchange.host),
-            escape_label(&s.exchange.addr.to_string())
-        )
+    let mut e = Exposition::new();
+    let host_labels = |s: &AddressSummary| {
+        [
+            ("host", s.exchange.host.clone()),
+            ("address", s.exchange.addr.to_string()),
+        ]
     };
     type Getter = fn(&AddressSummary) -> Option<f64>;
     let gauges: [(&str, &str, Getter); 6] = [
         (
-            "offset_seconds",
+            "hostkit_ntp_offset_seconds",
             "Local clock offset from the server (positive: local clock behind).",
             |s| s.best.map(|b| b.offset().to_seconds()),
         ),
         (
-            "delay_seconds",
+            "hostkit_ntp_delay_seconds",
             "Round-trip delay of the selected sample.",
             |s| s.best.map(|b| b.delay().to_seconds()),
         ),
         (
-            "jitter_seconds",
+            "hostkit_ntp_jitter_seconds",
             "RMS of sample offsets around the selected one.",
             |s| s.jitter_seconds,
         ),
         (
-            "root_distance_seconds",
+            "hostkit_ntp_root_distance_seconds",
             "Root distance (root delay + delay)/2 + root dispersion.",
             |s| s.root_distance_seconds(),
         ),
-        ("stratum", "Server stratum.", |s| {
+        ("hostkit_ntp_stratum", "Server stratum.", |s| {
             s.best.map(|b| f64::from(b.packet.stratum))
         }),
         (
-            "up",
+            "hostkit_ntp_up",
             "1 when the address gave a usable, synchronised answer.",
             |s| Some(if s.state == State::Ok { 1.0 } else { 0.0 }),
         ),
     ];
     for (name, help, get) in gauges {
-        let _ = writeln!(
-            out,
-            "# HELP ntp_check_{name} {help}\n# TYPE ntp_check_{name} gauge"
-        );
+        e.family(name, MetricKind::Gauge, help);
         for s in &report.summaries {
             if let Some(v) = get(s) {
-                let _ = writeln!(out, "ntp_check_{name}{{{}}} {v}", labels(s));
+                let l = host_labels(s);
+                e.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1)], v);
             }
         }
     }
-    let _ = writeln!(
-        out,
-        "# HELP ntp_check_kod_info Kiss-o'-death code received from an address.\n# TYPE ntp_check_kod_info gauge"
+    e.family(
+        "hostkit_ntp_kod_info",
+        MetricKind::Gauge,
+        "Kiss-o'-death code received from an address.",
     );
     for s in &report.summaries {
         if let Some(code) = s.exchange.kiss {
-            let _ = writeln!(
-                out,
-                "ntp_check_kod_info{{{},code=\"{}\"}} 1",
-                labels(s),
-                escape_label(&code.as_text())
+            let l = host_labels(s);
+            let code = code.as_text();
+            e.sample(
+                &[(l[0].0, &l[0].1), (l[1].0, &l[1].1), ("code", &code)],
+                1.0,
             );
         }
     }
-    let _ = writeln!(
-        out,
-        "# HELP ntp_check_selected 1 for the address the verdict is based on.\n# TYPE ntp_check_selected gauge"
+    e.family(
+        "hostkit_ntp_selected",
+        MetricKind::Gauge,
+        "1 for the address the verdict is based on.",
     );
     if let Some(s) = report.chosen() {
-        let _ = writeln!(out, "ntp_check_selected{{{}}} 1", labels(s));
+        let l = host_labels(s);
+        e.sample(&[(l[0].0, &l[0].1), (l[1].0, &l[1].1)], 1.0);
     }
-    let _ = writeln!(
-        out,
-        "# HELP ntp_check_status Nagios state of the check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).\n# TYPE ntp_check_status gauge\nntp_check_status {}",
-        report.verdict.status.code()
-    );
-    out
+    e.family(
+        "hostkit_ntp_status",
+        MetricKind::Gauge,
+        "Nagios state of the check (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).",
+    )
+    .sample(&[], f64::from(report.verdict.status.code()));
+    e.finish()
 }
 
 #[cfg(test)]
@@ -340,7 +335,10 @@ mod tests {
             vec![summarize(refused.clone(), 1.5), summarize(kiss, 1.5)],
             vec![ResolveFailure {
                 host: "nx.invalid".into(),
-                error: "name not found".into(),
+                error: crate::sys::resolve::ResolveError::NoSuchName {
+                    code: -2,
+                    message: "Name or service not known".into(),
+                },
             }],
             &policy(),
             2,

@@ -1,19 +1,20 @@
 //! The complete result of one `ntp check`: per-address summaries, name-resolution failures and
-//! the verdict, plus its JSON form (a stable schema: `schema_version` is bumped on any change
+//! the verdict, plus its JSON fields (a stable schema: [`Report::SCHEMA_VERSION`] is bumped on any change
 //! that removes or renames a field).
 
 use serde_json::{Value, json};
 
 use crate::check::{Policy, Verdict, evaluate};
 use crate::select::{AddressSummary, State};
+use crate::sys::resolve::ResolveError;
 
 /// A `-H` value that could not be turned into addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResolveFailure {
     /// The `-H` value.
     pub host: String,
-    /// Why (lowercase message).
-    pub error: String,
+    /// Why.
+    pub error: ResolveError,
 }
 
 /// Everything a renderer needs.
@@ -61,10 +62,13 @@ impl Report {
             .any(|s| !matches!(s.state, State::NoResponse | State::Refused | State::Error))
     }
 
-    /// The JSON document for `--format json`.
+    /// The schema version of [`Report::to_json`] (bumped on any removal or rename).
+    pub const SCHEMA_VERSION: u32 = 1;
+
+    /// The fields of the `--format json` document (the binary wraps them in the house
+    /// envelope with [`Report::SCHEMA_VERSION`]); every key is listed in docs/ntp.md.
     pub fn to_json(&self, summary_line: &str) -> Value {
         json!({
-            "schema_version": 1,
             "status": self.verdict.status,
             "exit_code": self.verdict.status.code(),
             "summary": summary_line,
@@ -76,7 +80,7 @@ impl Report {
             "elapsed_ms": self.elapsed_ms,
             "servers": self.summaries.iter().map(server_json).collect::<Vec<_>>(),
             "resolve_errors": self.resolve_failures.iter().map(|f| json!({
-                "host": f.host, "error": f.error,
+                "host": f.host, "error": f.error.to_string(),
             })).collect::<Vec<_>>(),
         })
     }
@@ -97,7 +101,7 @@ fn server_json(s: &AddressSummary) -> Value {
     let e = &s.exchange;
     let reason = match s.state {
         State::Ok => Value::Null,
-        other => Value::String(other.describe()),
+        _ => Value::String(s.describe_state()),
     };
     let state = match s.state {
         State::Ok => "ok",
@@ -169,7 +173,10 @@ mod tests {
             ],
             vec![ResolveFailure {
                 host: "nx.invalid".into(),
-                error: "name not found".into(),
+                error: ResolveError::NoSuchName {
+                    code: -2,
+                    message: "Name or service not known".into(),
+                },
             }],
             &Policy::default(),
             7,
@@ -188,7 +195,7 @@ mod tests {
         };
         let failure = ResolveFailure {
             host: "nx.invalid".into(),
-            error: "x".into(),
+            error: ResolveError::Deadline { after_ms: 1 },
         };
         let r = Report::new(vec![], vec![failure], &policy, 1);
         assert_eq!(r.verdict.status, hostkit_nagios::Status::Warning);

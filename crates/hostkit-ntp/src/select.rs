@@ -109,6 +109,8 @@ pub struct AddressSummary {
     pub best: Option<Sample>,
     /// RMS of the other samples' offsets around the best one, in seconds (None with < 2 samples).
     pub jitter_seconds: Option<f64>,
+    /// The root distance limit the state was decided with, in seconds (`inf` = no limit).
+    pub max_root_distance_seconds: f64,
 }
 
 impl AddressSummary {
@@ -116,6 +118,24 @@ impl AddressSummary {
     pub fn root_distance_seconds(&self) -> Option<f64> {
         self.best.map(|s| s.root_distance_seconds())
     }
+
+    /// The state in words, with the rule and the measured value when the root distance
+    /// limit refused the server (`unsynchronised: root distance 10.2 s > 1.5 s ...`).
+    pub fn describe_state(&self) -> String {
+        match (self.state, self.root_distance_seconds()) {
+            (State::Unsynchronised(Unsynchronised::RootDistance), Some(d)) => format!(
+                "unsynchronised: root distance {} s > {} s (--max-root-distance)",
+                short_seconds(d),
+                short_seconds(self.max_root_distance_seconds)
+            ),
+            (state, _) => state.describe(),
+        }
+    }
+}
+
+/// Seconds rounded to milliseconds, without trailing zeros (`10.2`, `1.5`, `0.003`).
+fn short_seconds(s: f64) -> String {
+    format!("{}", (s * 1000.0).round() / 1000.0)
 }
 
 /// Picks the minimum-delay sample, computes jitter and decides the state.
@@ -148,6 +168,7 @@ pub fn summarize(exchange: Exchange, max_root_distance_seconds: f64) -> AddressS
         state,
         best,
         jitter_seconds,
+        max_root_distance_seconds,
     }
 }
 
@@ -264,6 +285,13 @@ pub(crate) mod tests {
             far.state,
             State::Unsynchronised(Unsynchronised::RootDistance)
         );
+        // root distance = 0.5 / 2 + 0.001 dispersion: the rule and the value are named.
+        assert_eq!(
+            far.describe_state(),
+            "unsynchronised: root distance 0.251 s > 0.1 s (--max-root-distance)"
+        );
+        let unlimited = summarize(exchange(1, vec![sample(0.0, 0.5, 2)]), f64::INFINITY);
+        assert_eq!(unlimited.state, State::Ok);
         // A RATE kiss after a good sample keeps the sample.
         let mut rated = exchange(1, vec![sample(0.0, 0.001, 2)]);
         rated.kiss = Some(KissCode(*b"RATE"));

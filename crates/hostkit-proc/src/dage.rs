@@ -17,17 +17,23 @@ pub struct DTracker {
 impl DTracker {
     /// Folds in one sample: starts clocks for new D processes, drops the others.
     pub fn update(&mut self, snap: &Snapshot) {
+        self.update_with(snap.processes.iter(), snap.monotonic_ns);
+    }
+
+    /// Folds in the processes of one sample taken at `monotonic_ns` that the caller keeps
+    /// (the filters), so a filtered-out process never trips `--fail-on-d-age`.
+    pub fn update_with<'a>(
+        &mut self,
+        processes: impl Iterator<Item = &'a Process>,
+        monotonic_ns: u64,
+    ) {
         let mut next = HashMap::new();
-        for p in snap.processes.iter().filter(|p| p.d_threads() > 0) {
-            let first = self
-                .since_ns
-                .get(&p.key())
-                .copied()
-                .unwrap_or(snap.monotonic_ns);
+        for p in processes.filter(|p| p.d_threads() > 0) {
+            let first = self.since_ns.get(&p.key()).copied().unwrap_or(monotonic_ns);
             next.insert(p.key(), first);
         }
         self.since_ns = next;
-        self.now_ns = snap.monotonic_ns;
+        self.now_ns = monotonic_ns;
     }
 
     /// Seconds `p` has been in D as of the last sample (0 when first seen then), `None` if

@@ -27,6 +27,13 @@ pub struct DeltaRow<'a> {
     pub d_utime_ticks: u64,
     /// System ticks spent inside the interval.
     pub d_stime_ticks: u64,
+    /// User ticks of children reaped inside the interval (cutime growth).
+    pub d_cutime_ticks: u64,
+    /// System ticks of children reaped inside the interval (cstime growth).
+    pub d_cstime_ticks: u64,
+    /// Nanoseconds the main thread waited on a run queue inside the interval, when
+    /// `schedstat` was read in both samples (or the process is new).
+    pub d_wait_ns: Option<u64>,
 }
 
 /// All processes over one interval.
@@ -64,11 +71,19 @@ pub fn delta<'a>(prev: &'a Snapshot, cur: &'a Snapshot) -> Interval<'a> {
             (Some(x), Some(y)) if x == y => {
                 let (old, new) = (&a[i], &b[j]);
                 if old.stat.starttime_ticks == new.stat.starttime_ticks {
+                    let (o, n) = (&old.stat, &new.stat);
+                    let grew = |a: i64, b: i64| b.saturating_sub(a).max(0) as u64;
                     rows.push(DeltaRow {
                         process: new,
                         presence: Presence::Both,
-                        d_utime_ticks: new.stat.utime_ticks.saturating_sub(old.stat.utime_ticks),
-                        d_stime_ticks: new.stat.stime_ticks.saturating_sub(old.stat.stime_ticks),
+                        d_utime_ticks: n.utime_ticks.saturating_sub(o.utime_ticks),
+                        d_stime_ticks: n.stime_ticks.saturating_sub(o.stime_ticks),
+                        d_cutime_ticks: grew(o.cutime_ticks, n.cutime_ticks),
+                        d_cstime_ticks: grew(o.cstime_ticks, n.cstime_ticks),
+                        d_wait_ns: match (old.sched, new.sched) {
+                            (Some(a), Some(b)) => Some(b.wait_ns.saturating_sub(a.wait_ns)),
+                            _ => None,
+                        },
                     });
                 } else {
                     // The PID was reused: the old process exited, a new one started.
@@ -106,6 +121,9 @@ fn exited(p: &Process) -> DeltaRow<'_> {
         presence: Presence::Exited,
         d_utime_ticks: 0,
         d_stime_ticks: 0,
+        d_cutime_ticks: 0,
+        d_cstime_ticks: 0,
+        d_wait_ns: None,
     }
 }
 
@@ -115,6 +133,9 @@ fn started(p: &Process) -> DeltaRow<'_> {
         presence: Presence::New,
         d_utime_ticks: p.stat.utime_ticks,
         d_stime_ticks: p.stat.stime_ticks,
+        d_cutime_ticks: p.stat.cutime_ticks.max(0) as u64,
+        d_cstime_ticks: p.stat.cstime_ticks.max(0) as u64,
+        d_wait_ns: p.sched.map(|s| s.wait_ns),
     }
 }
 

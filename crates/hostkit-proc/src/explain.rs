@@ -13,6 +13,7 @@ use crate::snapshot::Snapshot;
 use crate::stat::escape_comm;
 use crate::state::State;
 use crate::system::LoadAvg;
+use crate::window::{LoadWindow, Visibility, visibility};
 
 /// How many PIDs to name per culprit group.
 pub const OLDEST_PIDS: usize = 3;
@@ -78,6 +79,10 @@ pub struct LoadExplanation {
     pub trend: Option<Trend>,
     /// PSI lines.
     pub psi: Vec<PsiLine>,
+    /// Averages over the sampling window (`--window`), when more than one sample was taken.
+    pub window: Option<LoadWindow>,
+    /// How many of the kernel's threads the reader saw.
+    pub visibility: Option<Visibility>,
 }
 
 impl LoadExplanation {
@@ -103,13 +108,29 @@ impl LoadExplanation {
                 plural(self.ncpu)
             ),
         };
+        let (verb, noun) = if self.counted() == 1 {
+            ("counts", "task")
+        } else {
+            ("count", "tasks")
+        };
         s.push_str(&format!(
-            "; now {} task{} count toward it: {} runnable (R) + {} uninterruptible (D)",
+            "; now {} {noun} {verb} toward it: {} runnable (R) + {} uninterruptible (D)",
             self.counted(),
-            plural(self.counted()),
             self.runnable,
             self.uninterruptible
         ));
+        if let Some(w) = self.window.filter(|w| w.samples > 1) {
+            s.push_str(&format!(
+                "; over {:.1} s ({} samples) on average {:.1} R",
+                w.seconds, w.samples, w.runnable_mean
+            ));
+            if let (Some(run), Some(wait)) = (w.on_cpu_mean, w.waiting_mean) {
+                s.push_str(&format!(
+                    " ({run:.1} on a CPU + {wait:.1} waiting for one, from schedstat)"
+                ));
+            }
+            s.push_str(&format!(" and {:.1} D", w.uninterruptible_mean));
+        }
         if let Some(blocked) = self.procs_blocked {
             let not_io = u64::from(self.uninterruptible).saturating_sub(blocked);
             s.push_str(&format!(
@@ -256,6 +277,8 @@ pub fn explain(snap: &Snapshot) -> LoadExplanation {
         stacks,
         trend: snap.system.loadavg.as_ref().map(trend),
         psi: snap.system.psi.clone(),
+        window: None,
+        visibility: visibility(snap),
     }
 }
 
@@ -308,6 +331,7 @@ mod tests {
                     last_pid: None,
                 }),
                 kernel: Some(KernelStat {
+                    cpu: Default::default(),
                     ncpu: 2,
                     cpu_user_ticks: 0,
                     cpu_system_ticks: 0,
@@ -348,6 +372,14 @@ mod tests {
         assert!(s.contains("now 7 tasks count toward it: 1 runnable (R) + 6 uninterruptible (D)"));
         assert!(s.contains("5 of the D are not in I/O wait (procs_blocked 1)"));
         assert!(s.contains("5\u{d7} zoo-D-vfork @kernel_clone"));
+    }
+
+    #[test]
+    fn one_task_counts_in_the_singular() {
+        let mut snap = sick_host();
+        snap.processes.retain(|p| p.stat.pid == 300);
+        let s = explain(&snap).sentence();
+        assert!(s.contains("now 1 task counts toward it"), "{s}");
     }
 
     #[test]

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::psi::PsiLine;
-use crate::stat::Stat;
+use crate::sched::SchedStat;
+use crate::stat::{Stat, escape_comm};
 use crate::state::State;
 use crate::system::{KernelStat, LoadAvg};
 
@@ -20,6 +21,8 @@ pub struct Thread {
     pub wchan: Option<String>,
     /// Folded kernel stack (`--stack`, root only), innermost first.
     pub stack: Option<Vec<String>>,
+    /// Run and run-queue wait nanoseconds (`task/TID/schedstat`), when read.
+    pub sched: Option<SchedStat>,
 }
 
 /// One process as read in one pass.
@@ -27,7 +30,8 @@ pub struct Thread {
 pub struct Process {
     /// The leader's stat line (process-wide utime/stime: live plus exited threads).
     pub stat: Stat,
-    /// Effective UID owning `/proc/PID`, if known.
+    /// Effective UID (the `Uid:` line of `status` when `/proc/PID` is root-owned, which the
+    /// kernel also does for a process that changed credentials), if known.
     pub uid: Option<u32>,
     /// Leader wchan, read only for D/T/t leaders.
     pub wchan: Option<String>,
@@ -35,12 +39,77 @@ pub struct Process {
     pub stack: Option<Vec<String>>,
     /// All threads (leader included) when `num_threads > 1` and they were walked; else empty.
     pub threads: Vec<Thread>,
+    /// The main thread's run and run-queue wait nanoseconds (`PID/schedstat`), when read.
+    pub sched: Option<SchedStat>,
 }
 
 impl Process {
     /// `(pid, starttime)`: identifies a process across samples even when PIDs are reused.
     pub fn key(&self) -> (i32, u64) {
         (self.stat.pid, self.stat.starttime_ticks)
+    }
+
+    /// The state to show for the process: the leader's, except when the leader has exited
+    /// (Z or X) while other threads still run; then the most telling live thread's state
+    /// (R, then D, T, t, S, I, anything else). `stat` alone would call such a process a zombie.
+    pub fn shown_state(&self) -> State {
+        if !matches!(self.stat.state, State::ZOMBIE | State::DEAD) {
+            return self.stat.state;
+        }
+        const ORDER: [State; 6] = [
+            State::RUNNING,
+            State::DISK,
+            State::STOPPED,
+            State::TRACED,
+            State::SLEEPING,
+            State::IDLE,
+        ];
+        let live: Vec<State> = self
+            .threads
+            .iter()
+            .map(|t| t.stat.state)
+            .filter(|s| !matches!(*s, State::ZOMBIE | State::DEAD))
+            .collect();
+        ORDER
+            .iter()
+            .copied()
+            .find(|s| live.contains(s))
+            .or_else(|| live.first().copied())
+            .unwrap_or(self.stat.state)
+    }
+
+    /// True when the main thread has exited but other threads still run.
+    pub fn leader_exited(&self) -> bool {
+        self.shown_state() != self.stat.state
+    }
+
+    /// The state cell: the shown state, `+D` when another thread is in D.
+    pub fn state_label(&self) -> String {
+        if self.hidden_d() {
+            format!("{}+D", self.shown_state())
+        } else {
+            self.shown_state().to_string()
+        }
+    }
+
+    /// The command name escaped for display, kernel threads in brackets like ps.
+    pub fn display_comm(&self) -> String {
+        let c = escape_comm(&self.stat.comm);
+        if self.stat.is_kthread() {
+            format!("[{c}]")
+        } else {
+            c
+        }
+    }
+
+    /// The wait channel to show: the leader's, or the first D thread's for a hidden D.
+    pub fn shown_wchan(&self) -> Option<&str> {
+        self.wchan.as_deref().or_else(|| {
+            self.threads
+                .iter()
+                .find(|t| t.stat.state == State::DISK)
+                .and_then(|t| t.wchan.as_deref())
+        })
     }
 
     /// The state of every task: the threads when walked, else the leader alone.
@@ -73,7 +142,8 @@ impl Process {
     /// True when the leader does not read D but another thread is in D: `ps` shows `Sl` and
     /// the process looks idle while it adds to the load average.
     pub fn hidden_d(&self) -> bool {
-        self.stat.state != State::DISK && self.threads.iter().any(|t| t.stat.state == State::DISK)
+        self.shown_state() != State::DISK
+            && self.threads.iter().any(|t| t.stat.state == State::DISK)
     }
 
     /// The tasks whose state counts: the threads when walked, else the leader alone.
@@ -83,6 +153,7 @@ impl Process {
                 stat: &self.stat,
                 wchan: self.wchan.as_deref(),
                 stack: self.stack.as_deref(),
+                sched: self.sched,
             }]
         } else {
             self.threads
@@ -91,6 +162,7 @@ impl Process {
                     stat: &t.stat,
                     wchan: t.wchan.as_deref(),
                     stack: t.stack.as_deref(),
+                    sched: t.sched,
                 })
                 .collect()
         }
@@ -106,6 +178,8 @@ pub struct TaskRef<'a> {
     pub wchan: Option<&'a str>,
     /// Its stack if read.
     pub stack: Option<&'a [String]>,
+    /// Its scheduler counters if read.
+    pub sched: Option<SchedStat>,
 }
 
 /// Why a process is missing from a snapshot.
@@ -205,6 +279,7 @@ pub(crate) mod tests {
             wchan: None,
             stack: None,
             threads: Vec::new(),
+            sched: None,
         }
     }
 
@@ -226,6 +301,7 @@ pub(crate) mod tests {
             stat: p.stat.clone(),
             wchan: None,
             stack: None,
+            sched: None,
         }];
         for (i, s) in states.iter().enumerate() {
             let mut stat = p.stat.clone();
@@ -235,6 +311,7 @@ pub(crate) mod tests {
                 stat,
                 wchan: (*s == 'D').then(|| wchan.unwrap_or("0").to_string()),
                 stack: None,
+                sched: None,
             });
         }
         p.stat.num_threads = threads.len() as i64;
@@ -255,6 +332,19 @@ pub(crate) mod tests {
         let q = proc_(11, "plain", 'D', 0, 0, 1);
         assert!(!q.hidden_d());
         assert_eq!(q.d_threads(), 1);
+    }
+
+    /// A process whose main thread exited (Z) while a second thread spins shows R.
+    #[test]
+    fn exited_leader_shows_its_live_threads_state() {
+        let mut p = with_threads(proc_(20, "app", 'Z', 0, 0, 1), &['S', 'R'], None);
+        p.threads[0].stat.state = State::ZOMBIE;
+        assert_eq!(p.shown_state(), State::RUNNING);
+        assert!(p.leader_exited());
+        assert_eq!(p.state_label(), "R");
+        let z = proc_(21, "dead", 'Z', 0, 0, 1);
+        assert_eq!(z.shown_state(), State::ZOMBIE);
+        assert!(!z.leader_exited());
     }
 
     #[test]

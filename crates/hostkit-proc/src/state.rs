@@ -21,6 +21,8 @@ impl State {
     pub const TRACED: State = State(b't');
     /// Zombie: exited, not yet reaped.
     pub const ZOMBIE: State = State(b'Z');
+    /// Dead (transient, while being reaped).
+    pub const DEAD: State = State(b'X');
     /// Idle kernel thread (`TASK_IDLE`, kernel >= 4.14): D-like but never counted in the load.
     pub const IDLE: State = State(b'I');
 

@@ -63,9 +63,67 @@ pub fn parse_loadavg(text: &str) -> Result<LoadAvg, SystemError> {
     })
 }
 
+/// The aggregate `cpu` line of `/proc/stat`, in ticks (USER_HZ) since boot. `user` includes
+/// guest time and `nice` guest_nice time, as the kernel counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct CpuTimes {
+    /// User mode (normal priority).
+    pub user: u64,
+    /// User mode, niced.
+    pub nice: u64,
+    /// Kernel mode on behalf of tasks.
+    pub system: u64,
+    /// Idle.
+    pub idle: u64,
+    /// Idle with I/O outstanding.
+    pub iowait: u64,
+    /// Hard interrupts.
+    pub irq: u64,
+    /// Soft interrupts.
+    pub softirq: u64,
+    /// Stolen by the hypervisor.
+    pub steal: u64,
+}
+
+impl CpuTimes {
+    /// Ticks the kernel charges to tasks: user + nice + system. This is what per-process
+    /// utime + stime can add up to (interrupt time belongs to no process).
+    pub fn task_ticks(&self) -> u64 {
+        self.user + self.nice + self.system
+    }
+
+    /// Every field, for per-interval differences.
+    pub fn total_ticks(&self) -> u64 {
+        self.user
+            + self.nice
+            + self.system
+            + self.idle
+            + self.iowait
+            + self.irq
+            + self.softirq
+            + self.steal
+    }
+
+    /// Field-wise `self - earlier`, saturating (a CPU going offline can lower a sum).
+    pub fn since(&self, earlier: &CpuTimes) -> CpuTimes {
+        CpuTimes {
+            user: self.user.saturating_sub(earlier.user),
+            nice: self.nice.saturating_sub(earlier.nice),
+            system: self.system.saturating_sub(earlier.system),
+            idle: self.idle.saturating_sub(earlier.idle),
+            iowait: self.iowait.saturating_sub(earlier.iowait),
+            irq: self.irq.saturating_sub(earlier.irq),
+            softirq: self.softirq.saturating_sub(earlier.softirq),
+            steal: self.steal.saturating_sub(earlier.steal),
+        }
+    }
+}
+
 /// The parts of `/proc/stat` hostkit uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KernelStat {
+    /// The aggregate `cpu` line.
+    pub cpu: CpuTimes,
     /// Number of `cpuN` lines (online CPUs).
     pub ncpu: u32,
     /// Aggregate `cpu` line: user+nice ticks.
@@ -87,6 +145,7 @@ pub struct KernelStat {
 /// Parses `/proc/stat`; unknown lines are ignored, a missing `cpu` line is an error.
 pub fn parse_kernel_stat(text: &str) -> Result<KernelStat, SystemError> {
     let mut ks = KernelStat {
+        cpu: CpuTimes::default(),
         ncpu: 0,
         cpu_user_ticks: 0,
         cpu_system_ticks: 0,
@@ -107,6 +166,16 @@ pub fn parse_kernel_stat(text: &str) -> Result<KernelStat, SystemError> {
                 ks.cpu_user_ticks = at(0) + at(1);
                 ks.cpu_system_ticks = at(2);
                 ks.cpu_irq_ticks = at(5) + at(6);
+                ks.cpu = CpuTimes {
+                    user: at(0),
+                    nice: at(1),
+                    system: at(2),
+                    idle: at(3),
+                    iowait: at(4),
+                    irq: at(5),
+                    softirq: at(6),
+                    steal: at(7),
+                };
                 saw_cpu = nums.len() >= 4;
             }
             k if k.starts_with("cpu") && k[3..].bytes().all(|b| b.is_ascii_digit()) => {
@@ -170,6 +239,11 @@ mod tests {
         assert_eq!(k.btime_unix_seconds, Some(1_764_390_000));
         assert_eq!((k.procs_running, k.procs_blocked), (Some(9), Some(0)));
         assert_eq!(k.forks_total, Some(5000));
+        assert_eq!(
+            (k.cpu.iowait, k.cpu.softirq, k.cpu.task_ticks()),
+            (5, 7, 42)
+        );
+        assert_eq!(k.cpu.total_ticks(), 460);
         assert!(parse_kernel_stat("intr 1\n").is_err());
     }
 

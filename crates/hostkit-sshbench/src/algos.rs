@@ -6,6 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::alias::{KEX_ALIASES, canonical_kex};
+use crate::rating::{Rated, rate};
+
 /// What the local ssh client supports (`ssh -Q cipher|cipher-auth|mac|kex|key`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientAlgos {
@@ -85,16 +88,6 @@ impl Negotiable {
     }
 }
 
-/// Kex names that are vendor aliases of a standard name (same algorithm, two names on the wire).
-pub const KEX_ALIASES: &[(&str, &str)] = &[
-    ("curve25519-sha256@libssh.org", "curve25519-sha256"),
-    (
-        "sntrup761x25519-sha512@openssh.com",
-        "sntrup761x25519-sha512",
-    ),
-    ("mlkem768x25519-sha256@openssh.com", "mlkem768x25519-sha256"),
-];
-
 /// Ciphers OpenSSH treats as AEAD (used only when `ssh -Q cipher-auth` is unavailable).
 const KNOWN_AEAD: &[&str] = &[
     "chacha20-poly1305@openssh.com",
@@ -122,14 +115,6 @@ pub fn parse_query_list(stdout: &str) -> Vec<String> {
 /// True for ext-info-c/s, kex-strict-c/s-v00@openssh.com and similar non-algorithms.
 pub fn is_pseudo(name: &str) -> bool {
     name.starts_with("ext-info-") || name.starts_with("kex-strict-")
-}
-
-/// The canonical name of a kex alias (identity for non-aliases).
-pub fn canonical_kex(name: &str) -> &str {
-    KEX_ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == name)
-        .map_or(name, |(_, canonical)| canonical)
 }
 
 /// Folds kex aliases in a list, keeping first-seen order and dropping pseudo-algorithms.
@@ -269,7 +254,7 @@ pub struct AlgoRow {
     /// AEAD cipher (MAC implicit).
     #[serde(default)]
     pub aead: bool,
-    pub rating: crate::policy::Rated,
+    pub rating: Rated,
 }
 
 /// Every algorithm either side knows, client order first, then server-only names, per kind.
@@ -339,7 +324,7 @@ fn rows_for(
             client: on_client,
             server: asked.then_some(on_server),
             aead: kind == AlgoKind::Cipher && algos.is_aead(&cname),
-            rating: crate::policy::rate(&cname),
+            rating: rate(&cname),
             name: cname,
         });
     }

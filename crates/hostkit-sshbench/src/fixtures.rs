@@ -77,7 +77,7 @@ pub const SYNTHETIC_KEX: &[(&str, f64, f64)] = &[
 /// chacha20 outlier, re-keys for 3des, one load spike above the 2 CPUs, one unsupported trial.
 pub fn synthetic_log() -> crate::record::Log {
     use crate::plan::{Direction, Trial, TrialKind};
-    use crate::record::{Header, Log, Negotiated, Sample, Unsupported};
+    use crate::record::{Header, Log, Measurement, Negotiated, Sample, Unsupported};
     let mut trials = vec![Trial::new(TrialKind::Baseline {
         direction: Direction::Up,
     })];
@@ -100,16 +100,20 @@ pub fn synthetic_log() -> crate::record::Log {
         trial: trial.to_owned(),
         round,
         warmup: false,
-        bytes,
-        wall_s,
-        client_user_s: cpu * 0.75,
-        client_sys_s: cpu * 0.25,
-        server_user_s: Some(cpu * 1.2),
-        server_sys_s: Some(cpu * 0.3),
-        load1: 1.2,
-        rekeys: 0,
-        negotiated: Negotiated::default(),
         unix_time: 1_700_000_000.0 + f64::from(round),
+        measured: Measurement {
+            bytes,
+            warmup_bytes: 0,
+            window_s: None,
+            wall_s,
+            client_user_s: cpu * 0.75,
+            client_sys_s: cpu * 0.25,
+            server_user_s: Some(cpu * 1.2),
+            server_sys_s: Some(cpu * 0.3),
+            load1: 1.2,
+            rekeys: 0,
+            negotiated: Negotiated::default(),
+        },
     };
     let fixed = 0.25;
     for round in 0..5 {
@@ -124,10 +128,10 @@ pub fn synthetic_log() -> crate::record::Log {
                 0.03 + 0.5 * bytes as f64 / (rate * 1e6),
             );
             if t.id.starts_with("bulk/up/3des") {
-                s.rekeys = 1;
+                s.measured.rekeys = 1;
             }
             if t.id.contains("chacha20") && round == 3 {
-                s.wall_s = fixed + 1.6;
+                s.measured.wall_s = fixed + 1.6;
             }
             samples.push(s);
         }
@@ -158,7 +162,7 @@ pub fn synthetic_log() -> crate::record::Log {
     );
     warm.warmup = true;
     samples.push(warm);
-    samples[3].load1 = 3.4;
+    samples[3].measured.load1 = 3.4;
     Log {
         header: Header {
             schema: 1,
@@ -174,8 +178,13 @@ pub fn synthetic_log() -> crate::record::Log {
             seed: 42,
             options: serde_json::json!({}),
             trials,
+            method: crate::record::Method::FixedCost,
+            pinning: crate::record::Pinning::default(),
+            hostname: None,
+            negotiable: None,
         },
         samples,
+        ceilings: vec![],
         unsupported: vec![Unsupported {
             trial: "bulk/up/aes128-cbc/hmac-md5/curve25519-sha256".into(),
             reason: "no matching cipher found".into(),

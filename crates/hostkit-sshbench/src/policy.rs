@@ -1,291 +1,16 @@
-//! Security policies and the algorithm rating database (versioned): which ciphers, MACs and
-//! kex a recommendation may use. Presets: `all`, `openssh-default`, `hardened` (ssh-audit's
-//! hardened OpenSSH 9.2 guide), `stribika` (Secure Secure Shell), `good` (everything the database
-//! rates good), and custom allow lists (`*` globs).
-//!
-//! Sources for the ratings: RFC 9142 (kex), RFC 8332 (rsa-sha2), Sweet32 (CVE-2016-2183),
-//! Albrecht et al. 2009 (CBC in SSH), Logjam (2015), Terrapin (CVE-2023-48795).
+//! Security policies: which ciphers, MACs, kex and host-key algorithms a recommendation may use
+//! and a server may offer. Presets: `all`, `openssh-default`, `hardened` (ssh-audit's hardened
+//! OpenSSH 9.2 guide), `stribika` (Secure Secure Shell), `good` (everything the rating database
+//! rates good), and custom allow lists (`*` globs) read from a file.
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::{Negotiable, canonical_kex};
-use crate::plan::Pattern;
-
-/// How safe an algorithm is considered by the built-in rating database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rating {
-    Good,
-    Weak,
-    Broken,
-    Unknown,
-}
-
-impl Rating {
-    /// Lowercase label as used in tables and JSON.
-    pub fn label(self) -> &'static str {
-        match self {
-            Rating::Good => "good",
-            Rating::Weak => "weak",
-            Rating::Broken => "broken",
-            Rating::Unknown => "unknown",
-        }
-    }
-}
-
-/// A rating with its one-line reason (e.g. "64-bit block cipher (Sweet32)").
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Rated {
-    pub rating: Rating,
-    pub reason: String,
-}
-
-/// Version of the rating database, recorded in logs and JSON.
-pub const RATING_DB_VERSION: &str = "2026-11";
-
-use Rating::{Broken, Good, Weak};
-
-/// The rating database: exact names (kex aliases are looked up by their canonical name,
-/// certificate host-key types by their plain type).
-const DB: &[(&str, Rating, &str)] = &[
-    // Ciphers.
-    (
-        "3des-cbc",
-        Broken,
-        "64-bit block cipher (Sweet32) in CBC mode",
-    ),
-    (
-        "blowfish-cbc",
-        Broken,
-        "64-bit block cipher (Sweet32) in CBC mode",
-    ),
-    (
-        "cast128-cbc",
-        Broken,
-        "64-bit block cipher (Sweet32) in CBC mode",
-    ),
-    ("arcfour", Broken, "RC4 keystream biases"),
-    ("arcfour128", Broken, "RC4 keystream biases"),
-    ("arcfour256", Broken, "RC4 keystream biases"),
-    ("none", Broken, "no encryption or integrity"),
-    (
-        "aes128-cbc",
-        Weak,
-        "CBC mode (SSH plaintext recovery, Albrecht et al. 2009)",
-    ),
-    (
-        "aes192-cbc",
-        Weak,
-        "CBC mode (SSH plaintext recovery, Albrecht et al. 2009)",
-    ),
-    (
-        "aes256-cbc",
-        Weak,
-        "CBC mode (SSH plaintext recovery, Albrecht et al. 2009)",
-    ),
-    (
-        "rijndael-cbc@lysator.liu.se",
-        Weak,
-        "CBC mode, pre-standard alias",
-    ),
-    ("aes128-ctr", Good, "AES in counter mode (RFC 4344)"),
-    ("aes192-ctr", Good, "AES in counter mode (RFC 4344)"),
-    ("aes256-ctr", Good, "AES in counter mode (RFC 4344)"),
-    ("aes128-gcm@openssh.com", Good, "AEAD (AES-GCM, RFC 5647)"),
-    ("aes256-gcm@openssh.com", Good, "AEAD (AES-GCM, RFC 5647)"),
-    (
-        "chacha20-poly1305@openssh.com",
-        Good,
-        "AEAD; needs strict kex (OpenSSH >= 9.6) against Terrapin, CVE-2023-48795",
-    ),
-    // MACs.
-    ("hmac-md5", Broken, "MD5, encrypt-and-MAC"),
-    ("hmac-md5-96", Broken, "MD5, truncated tag, encrypt-and-MAC"),
-    ("hmac-md5-etm@openssh.com", Broken, "MD5"),
-    ("hmac-md5-96-etm@openssh.com", Broken, "MD5, truncated tag"),
-    ("hmac-ripemd160", Weak, "RIPEMD-160, encrypt-and-MAC"),
-    (
-        "hmac-ripemd160@openssh.com",
-        Weak,
-        "RIPEMD-160, encrypt-and-MAC",
-    ),
-    ("hmac-ripemd160-etm@openssh.com", Weak, "RIPEMD-160"),
-    ("hmac-sha1", Weak, "SHA-1, encrypt-and-MAC"),
-    (
-        "hmac-sha1-96",
-        Weak,
-        "SHA-1, truncated tag, encrypt-and-MAC",
-    ),
-    ("hmac-sha1-etm@openssh.com", Weak, "SHA-1"),
-    ("hmac-sha1-96-etm@openssh.com", Weak, "SHA-1, truncated tag"),
-    (
-        "hmac-sha2-256",
-        Weak,
-        "encrypt-and-MAC (tag over the plaintext)",
-    ),
-    (
-        "hmac-sha2-512",
-        Weak,
-        "encrypt-and-MAC (tag over the plaintext)",
-    ),
-    (
-        "hmac-sha2-256-etm@openssh.com",
-        Good,
-        "encrypt-then-MAC, SHA-256",
-    ),
-    (
-        "hmac-sha2-512-etm@openssh.com",
-        Good,
-        "encrypt-then-MAC, SHA-512",
-    ),
-    ("umac-64@openssh.com", Weak, "64-bit tag, encrypt-and-MAC"),
-    ("umac-64-etm@openssh.com", Weak, "64-bit tag"),
-    (
-        "umac-128@openssh.com",
-        Weak,
-        "encrypt-and-MAC (tag over the plaintext)",
-    ),
-    (
-        "umac-128-etm@openssh.com",
-        Good,
-        "encrypt-then-MAC, 128-bit UMAC tag",
-    ),
-    // Key exchange (canonical names).
-    (
-        "diffie-hellman-group1-sha1",
-        Broken,
-        "1024-bit group (Logjam) and SHA-1",
-    ),
-    (
-        "diffie-hellman-group14-sha1",
-        Weak,
-        "SHA-1 (RFC 9142: SHOULD NOT)",
-    ),
-    (
-        "diffie-hellman-group14-sha256",
-        Weak,
-        "2048-bit group: about 112-bit security",
-    ),
-    (
-        "diffie-hellman-group16-sha512",
-        Good,
-        "4096-bit group (RFC 8268)",
-    ),
-    (
-        "diffie-hellman-group18-sha512",
-        Good,
-        "8192-bit group (RFC 8268)",
-    ),
-    (
-        "diffie-hellman-group-exchange-sha1",
-        Weak,
-        "SHA-1 (RFC 9142: SHOULD NOT)",
-    ),
-    (
-        "diffie-hellman-group-exchange-sha256",
-        Good,
-        "server-chosen group; prune small moduli from /etc/ssh/moduli",
-    ),
-    (
-        "ecdh-sha2-nistp256",
-        Weak,
-        "NIST P-curve of unexplained provenance",
-    ),
-    (
-        "ecdh-sha2-nistp384",
-        Weak,
-        "NIST P-curve of unexplained provenance",
-    ),
-    (
-        "ecdh-sha2-nistp521",
-        Weak,
-        "NIST P-curve of unexplained provenance",
-    ),
-    ("curve25519-sha256", Good, "X25519 (RFC 8731)"),
-    (
-        "sntrup761x25519-sha512",
-        Good,
-        "hybrid post-quantum (Streamlined NTRU Prime + X25519)",
-    ),
-    (
-        "mlkem768x25519-sha256",
-        Good,
-        "hybrid post-quantum (ML-KEM-768, FIPS 203, + X25519)",
-    ),
-    // Host-key (signature) algorithms; certificates are rated by their plain type.
-    ("ssh-ed25519", Good, "Ed25519 signatures"),
-    (
-        "sk-ssh-ed25519@openssh.com",
-        Good,
-        "Ed25519 on a FIDO security key",
-    ),
-    (
-        "rsa-sha2-256",
-        Good,
-        "RSA with SHA-256 (RFC 8332); use >= 3072-bit keys",
-    ),
-    (
-        "rsa-sha2-512",
-        Good,
-        "RSA with SHA-512 (RFC 8332); use >= 3072-bit keys",
-    ),
-    ("ssh-rsa", Weak, "RSA signatures with SHA-1"),
-    ("ssh-dss", Broken, "1024-bit DSA"),
-    (
-        "ecdsa-sha2-nistp256",
-        Weak,
-        "NIST P-curve; ECDSA needs perfect nonces",
-    ),
-    (
-        "ecdsa-sha2-nistp384",
-        Weak,
-        "NIST P-curve; ECDSA needs perfect nonces",
-    ),
-    (
-        "ecdsa-sha2-nistp521",
-        Weak,
-        "NIST P-curve; ECDSA needs perfect nonces",
-    ),
-    (
-        "sk-ecdsa-sha2-nistp256@openssh.com",
-        Weak,
-        "NIST P-curve on a FIDO security key",
-    ),
-    (
-        "webauthn-sk-ecdsa-sha2-nistp256@openssh.com",
-        Weak,
-        "NIST P-curve on a FIDO security key",
-    ),
-];
-
-/// Plain host-key type of a certificate type (`ssh-ed25519-cert-v01@openssh.com` -> `ssh-ed25519`).
-fn strip_cert(name: &str) -> Option<String> {
-    let base = name.strip_suffix("-cert-v01@openssh.com")?;
-    // sk-* types carry their own @openssh.com suffix in the plain name.
-    Some(if base.starts_with("sk-") {
-        format!("{base}@openssh.com")
-    } else {
-        base.to_owned()
-    })
-}
-
-/// Rates a cipher, MAC, kex or host-key algorithm by name.
-pub fn rate(name: &str) -> Rated {
-    let lookup = |n: &str| DB.iter().find(|(k, _, _)| *k == n);
-    let hit = lookup(name)
-        .or_else(|| lookup(canonical_kex(name)))
-        .or_else(|| strip_cert(name).and_then(|b| lookup(&b)));
-    match hit {
-        Some((_, rating, reason)) => Rated {
-            rating: *rating,
-            reason: (*reason).to_owned(),
-        },
-        None => Rated {
-            rating: Rating::Unknown,
-            reason: format!("not in rating database {RATING_DB_VERSION}"),
-        },
-    }
-}
+use crate::algos::Negotiable;
+use crate::alias::canonical_kex;
+use crate::pattern::Pattern;
+use crate::rating::DB;
+use crate::rating::Rating::Good;
+pub use crate::rating::{RATING_DB_VERSION, Rated, Rating, rate};
 
 /// A named policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,6 +22,13 @@ pub struct Policy {
     pub macs: Vec<String>,
     /// Allowed kex (`*` globs; aliases match their canonical name).
     pub kex: Vec<String>,
+    /// Allowed host-key (signature) algorithms (`*` globs); judged by `ssh algos --policy`.
+    #[serde(default = "all_names")]
+    pub host_keys: Vec<String>,
+}
+
+fn all_names() -> Vec<String> {
+    owned(&["*"])
 }
 
 /// Names of the built-in presets, for help texts and error hints.
@@ -405,6 +137,7 @@ impl Policy {
             ciphers,
             macs,
             kex,
+            host_keys: preset_host_keys(name),
         })
     }
 
@@ -416,6 +149,7 @@ impl Policy {
             ciphers: all_if_empty(ciphers),
             macs: all_if_empty(macs),
             kex: all_if_empty(kex),
+            host_keys: all_names(),
         }
     }
 
@@ -460,6 +194,229 @@ impl Policy {
     }
 }
 
+/// Host-key algorithms of a preset (certificate types follow their plain type).
+fn preset_host_keys(name: &str) -> Vec<String> {
+    match name {
+        "hardened" => owned(&[
+            "sk-ssh-ed25519-cert-v01@openssh.com",
+            "ssh-ed25519-cert-v01@openssh.com",
+            "rsa-sha2-512-cert-v01@openssh.com",
+            "rsa-sha2-256-cert-v01@openssh.com",
+            "sk-ssh-ed25519@openssh.com",
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+        ]),
+        "stribika" => owned(&[
+            "ssh-ed25519-cert-v01@openssh.com",
+            "ssh-rsa-cert-v01@openssh.com",
+            "ssh-ed25519",
+            "rsa-sha2-512",
+            "rsa-sha2-256",
+            "ssh-rsa",
+        ]),
+        "openssh-default" => owned(&[
+            "ssh-ed25519*",
+            "ecdsa-sha2-nistp*",
+            "sk-ssh-ed25519*",
+            "sk-ecdsa-sha2-nistp256*",
+            "rsa-sha2-512*",
+            "rsa-sha2-256*",
+        ]),
+        "good" => DB
+            .iter()
+            .filter(|(n, r, _)| *r == Good && is_host_key_name(n))
+            .flat_map(|(n, _, _)| [(*n).to_owned(), cert_of(n)])
+            .collect(),
+        _ => all_names(),
+    }
+}
+
+/// The certificate type of a plain host-key type (`ssh-ed25519` -> `ssh-ed25519-cert-v01@openssh.com`).
+fn cert_of(name: &str) -> String {
+    match name.strip_suffix("@openssh.com") {
+        Some(base) => format!("{base}-cert-v01@openssh.com"),
+        None => format!("{name}-cert-v01@openssh.com"),
+    }
+}
+
+fn is_host_key_name(n: &str) -> bool {
+    n.starts_with("ssh-")
+        || n.starts_with("rsa-")
+        || n.starts_with("ecdsa-")
+        || n.starts_with("sk-")
+        || n.starts_with("webauthn-")
+}
+
+/// Why a policy file cannot be read (line numbers count from 1).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PolicyFileError {
+    #[error(
+        "line {line}: unknown keyword `{keyword}`; expected `Name`, `Ciphers`, `MACs`, `KexAlgorithms` or `HostKeyAlgorithms`"
+    )]
+    UnknownKeyword { line: usize, keyword: String },
+    #[error("line {line}: `{keyword}` has no value; expected a comma list of names or `*` globs")]
+    MissingValue { line: usize, keyword: String },
+    #[error(
+        "line {line}: `{keyword}` starts with `{prefix}`; a policy lists what is allowed, without `+`, `-` or `^`"
+    )]
+    Modifier {
+        line: usize,
+        keyword: String,
+        prefix: char,
+    },
+    #[error("no `Ciphers`, `MACs`, `KexAlgorithms` or `HostKeyAlgorithms` line")]
+    Empty,
+}
+
+/// One algorithm a server offers, judged by a policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub kind: crate::algos::AlgoKind,
+    pub name: String,
+    pub allowed: bool,
+    /// The rating database's view, for the listing.
+    pub rating: Rating,
+}
+
+/// A server's offer judged by a policy: every offered algorithm with its verdict, and the
+/// kinds for which the server offers nothing the policy allows (no connection possible).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    pub policy: String,
+    pub verdicts: Vec<Verdict>,
+    pub nothing_allowed: Vec<crate::algos::AlgoKind>,
+}
+
+impl Judgement {
+    /// Offered algorithms the policy rejects.
+    pub fn rejected(&self) -> impl Iterator<Item = &Verdict> {
+        self.verdicts.iter().filter(|v| !v.allowed)
+    }
+
+    /// True when the server offers nothing the policy rejects and something of every kind.
+    pub fn passes(&self) -> bool {
+        self.rejected().next().is_none() && self.nothing_allowed.is_empty()
+    }
+}
+
+impl Policy {
+    /// Reads a policy written as sshd_config lines: `Ciphers`, `MACs`, `KexAlgorithms`,
+    /// `HostKeyAlgorithms` (comma lists, `*` globs; a missing line allows everything of that
+    /// kind) and an optional `Name`; `#` comments and blank lines are ignored; keywords are
+    /// case-insensitive as in sshd_config(5). `default_name` names it when `Name` is absent.
+    pub fn from_text(text: &str, default_name: &str) -> Result<Policy, PolicyFileError> {
+        let mut p = Policy::custom(default_name, vec![], vec![], vec![]);
+        let mut any = false;
+        for (i, raw) in text.lines().enumerate() {
+            let line = i + 1;
+            let l = raw.split('#').next().unwrap_or("").trim();
+            if l.is_empty() {
+                continue;
+            }
+            let (kw, rest) = l.split_once([' ', '\t', '=']).unwrap_or((l, ""));
+            let value = rest.trim().trim_start_matches('=').trim();
+            let keyword = kw.to_owned();
+            if value.is_empty() {
+                return Err(PolicyFileError::MissingValue { line, keyword });
+            }
+            if let Some(prefix) = value.chars().next().filter(|c| "+-^".contains(*c)) {
+                return Err(PolicyFileError::Modifier {
+                    line,
+                    keyword,
+                    prefix,
+                });
+            }
+            let list: Vec<String> = Pattern::list(value).into_iter().map(|p| p.0).collect();
+            let slot = match kw.to_ascii_lowercase().as_str() {
+                "name" => {
+                    p.name = value.to_owned();
+                    continue;
+                }
+                "ciphers" => &mut p.ciphers,
+                "macs" => &mut p.macs,
+                "kexalgorithms" => &mut p.kex,
+                "hostkeyalgorithms" => &mut p.host_keys,
+                _ => return Err(PolicyFileError::UnknownKeyword { line, keyword }),
+            };
+            *slot = list;
+            any = true;
+        }
+        if any {
+            Ok(p)
+        } else {
+            Err(PolicyFileError::Empty)
+        }
+    }
+
+    /// Whether a host-key algorithm is allowed.
+    pub fn allows_host_key(&self, name: &str) -> bool {
+        allowed(&self.host_keys, name)
+    }
+
+    /// Whether one algorithm of `kind` is allowed.
+    pub fn allows(&self, kind: crate::algos::AlgoKind, name: &str) -> bool {
+        use crate::algos::AlgoKind;
+        match kind {
+            AlgoKind::Kex => self.allows_kex(name),
+            AlgoKind::HostKey => self.allows_host_key(name),
+            AlgoKind::Cipher => allowed(&self.ciphers, name),
+            AlgoKind::Mac => allowed(&self.macs, name),
+        }
+    }
+
+    /// Judges what a server offers (both directions; pseudo-algorithms are not judged).
+    /// MACs count only when the server offers a non-AEAD cipher the policy allows or not:
+    /// an offered MAC is offered, whatever the cipher.
+    pub fn judge(&self, server: &crate::algos::ServerOffer) -> Judgement {
+        use crate::algos::AlgoKind;
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        let lists: [(AlgoKind, Vec<&String>); 4] = [
+            (AlgoKind::Kex, server.kex.iter().collect()),
+            (AlgoKind::HostKey, server.host_keys.iter().collect()),
+            (
+                AlgoKind::Cipher,
+                server
+                    .ciphers_c2s
+                    .iter()
+                    .chain(&server.ciphers_s2c)
+                    .collect(),
+            ),
+            (
+                AlgoKind::Mac,
+                server.macs_c2s.iter().chain(&server.macs_s2c).collect(),
+            ),
+        ];
+        let mut nothing_allowed = Vec::new();
+        for (kind, names) in lists {
+            let mut any_allowed = false;
+            for name in names {
+                if crate::algos::is_pseudo(name)
+                    || verdicts.iter().any(|v| v.kind == kind && &v.name == name)
+                {
+                    continue;
+                }
+                let allowed = self.allows(kind, name);
+                any_allowed |= allowed;
+                verdicts.push(Verdict {
+                    kind,
+                    name: name.clone(),
+                    allowed,
+                    rating: rate(name).rating,
+                });
+            }
+            if !any_allowed {
+                nothing_allowed.push(kind);
+            }
+        }
+        Judgement {
+            policy: self.name.clone(),
+            verdicts,
+            nothing_allowed,
+        }
+    }
+}
+
 fn allowed(list: &[String], name: &str) -> bool {
     list.iter().any(|p| Pattern(p.clone()).matches(name))
 }
@@ -483,54 +440,6 @@ fn is_kex_name(n: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates_known_names_with_reasons() {
-        assert_eq!(rate("3des-cbc").rating, Rating::Broken);
-        assert!(rate("3des-cbc").reason.contains("Sweet32"));
-        assert_eq!(rate("aes128-gcm@openssh.com").rating, Rating::Good);
-        assert_eq!(rate("hmac-sha1").rating, Rating::Weak);
-        assert_eq!(rate("diffie-hellman-group1-sha1").rating, Rating::Broken);
-    }
-
-    #[test]
-    fn aliases_and_certificates_rate_like_their_base() {
-        assert_eq!(
-            rate("curve25519-sha256@libssh.org"),
-            rate("curve25519-sha256")
-        );
-        assert_eq!(
-            rate("sntrup761x25519-sha512@openssh.com").rating,
-            Rating::Good
-        );
-        assert_eq!(
-            rate("ssh-ed25519-cert-v01@openssh.com"),
-            rate("ssh-ed25519")
-        );
-        assert_eq!(rate("ssh-dss-cert-v01@openssh.com").rating, Rating::Broken);
-        assert_eq!(
-            rate("sk-ssh-ed25519-cert-v01@openssh.com"),
-            rate("sk-ssh-ed25519@openssh.com")
-        );
-    }
-
-    #[test]
-    fn unknown_names_name_the_db_version() {
-        let r = rate("frobnicate-512@example.org");
-        assert_eq!(r.rating, Rating::Unknown);
-        assert!(r.reason.contains(RATING_DB_VERSION));
-    }
-
-    #[test]
-    fn every_openssh_92_algorithm_is_rated() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/ssh-q-9.2");
-        for list in ["cipher", "mac", "kex", "key", "sig"] {
-            let text = std::fs::read_to_string(format!("{dir}/{list}.txt")).unwrap();
-            for name in crate::algos::parse_query_list(&text) {
-                assert_ne!(rate(&name).rating, Rating::Unknown, "{list}: {name}");
-            }
-        }
-    }
 
     #[test]
     fn presets_exist_and_unknown_is_none() {
@@ -604,5 +513,79 @@ mod tests {
         assert!(g.allows_kex("curve25519-sha256@libssh.org"));
         assert!(!g.allows_kex("ecdh-sha2-nistp256"));
         assert!(!g.ciphers.iter().any(|c| c.starts_with("ssh-")));
+    }
+
+    #[test]
+    fn policy_files_read_like_sshd_config() {
+        let p = Policy::from_text(
+            "# corp\nName corp-2026\nciphers aes256-gcm@openssh.com,aes*-ctr\nMACs=hmac-sha2-512-etm@openssh.com\n\nKexAlgorithms  sntrup761x25519-sha512@openssh.com\n",
+            "file",
+        )
+        .unwrap();
+        assert_eq!(p.name, "corp-2026");
+        assert!(p.allows_bulk("aes192-ctr", Some("hmac-sha2-512-etm@openssh.com")));
+        assert!(!p.allows_bulk("aes128-gcm@openssh.com", None));
+        assert!(p.allows_kex("sntrup761x25519-sha512"));
+        assert!(
+            p.allows_host_key("ssh-dss"),
+            "no HostKeyAlgorithms line: all allowed"
+        );
+        assert_eq!(
+            Policy::from_text("Cipher aes128-ctr\n", "f"),
+            Err(PolicyFileError::UnknownKeyword {
+                line: 1,
+                keyword: "Cipher".into()
+            })
+        );
+        assert_eq!(
+            Policy::from_text("\nMACs\n", "f"),
+            Err(PolicyFileError::MissingValue {
+                line: 2,
+                keyword: "MACs".into()
+            })
+        );
+        assert!(matches!(
+            Policy::from_text("Ciphers +aes128-ctr", "f"),
+            Err(PolicyFileError::Modifier { prefix: '+', .. })
+        ));
+        assert_eq!(
+            Policy::from_text("# nothing\n", "f"),
+            Err(PolicyFileError::Empty)
+        );
+    }
+
+    #[test]
+    fn judging_a_default_server_rejects_under_hardened_and_passes_under_all() {
+        let server = crate::fixtures::server_all_92();
+        let j = Policy::preset("hardened").unwrap().judge(&server);
+        assert!(!j.passes());
+        let rejected: Vec<&str> = j.rejected().map(|v| v.name.as_str()).collect();
+        assert!(rejected.contains(&"3des-cbc") && rejected.contains(&"hmac-sha1"));
+        assert!(rejected.contains(&"ecdh-sha2-nistp256"));
+        assert!(!rejected.contains(&"curve25519-sha256"));
+        assert!(
+            !rejected
+                .iter()
+                .any(|n| n.starts_with("kex-strict") || n.starts_with("ext-info"))
+        );
+        assert!(Policy::preset("all").unwrap().judge(&server).passes());
+        // A server offering only what hardened allows passes.
+        let mut h = server.clone();
+        let hp = Policy::preset("hardened").unwrap();
+        h.kex.retain(|k| hp.allows_kex(k));
+        h.host_keys.retain(|k| hp.allows_host_key(k));
+        h.ciphers_c2s
+            .retain(|c| hp.allows(crate::algos::AlgoKind::Cipher, c));
+        h.ciphers_s2c = h.ciphers_c2s.clone();
+        h.macs_c2s
+            .retain(|m| hp.allows(crate::algos::AlgoKind::Mac, m));
+        h.macs_s2c = h.macs_c2s.clone();
+        assert!(hp.judge(&h).passes(), "{:?}", hp.judge(&h));
+        // Offering no allowed cipher at all fails even with nothing rejected listed twice.
+        h.ciphers_c2s.clear();
+        h.ciphers_s2c.clear();
+        let j = hp.judge(&h);
+        assert_eq!(j.nothing_allowed, vec![crate::algos::AlgoKind::Cipher]);
+        assert!(!j.passes());
     }
 }

@@ -2,21 +2,58 @@
 //! after a header record. Parsing tolerates a torn last line (a crash mid-write) and names
 //! the line number of anything else that is malformed.
 //!
-//! Layout (schema 1): `header`, then any mix of `sample` / `unsupported` records, then
-//! optionally `end`. A resumed run may append a second `header` with the same trial list and
-//! more `end` records; the first header and the last `end` win.
+//! Layout (schema 2): `header`, then any mix of `ceiling` / `sample` / `unsupported` records,
+//! then optionally `end`. A resumed run may append a second `header` with the same trial list
+//! and more `end` records; the first header and the last `end` win.
+//!
+//! Schema 1 logs (fixed-cost subtraction, field names `wall_s`, ...) are still read: the old
+//! names are serde aliases and a missing `method` means [`Method::FixedCost`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::plan::Trial;
 
-/// Log schema written by this version.
-pub const SCHEMA: u32 = 1;
+/// Log schema written by this version (2: in-connection window, unit-named fields).
+pub const SCHEMA: u32 = 2;
+
+/// How bulk rates were measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Schema 1: whole-connection wall time minus a zero-byte connection's (biased low for fast
+    /// ciphers: the start-of-connection stall and scheduler placement are not removed).
+    #[default]
+    FixedCost,
+    /// Schema 2: the remote command prints a marker line after a warm-up of W bytes and after
+    /// N more; hostkit timestamps both on its own monotonic clock; rate = N / (t2 - t1).
+    InConnectionWindow,
+}
+
+impl Method {
+    /// Words for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Method::FixedCost => "fixed-cost subtraction, biased low for fast ciphers",
+            Method::InConnectionWindow => "in-connection window (steady state)",
+        }
+    }
+}
+
+/// Where ssh and the private sshd ran (`sched_setaffinity(2)` before exec).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pinning {
+    /// CPU the ssh client was pinned to.
+    pub ssh_cpu: Option<usize>,
+    /// CPU the private sshd (and its per-connection children) was pinned to.
+    pub sshd_cpu: Option<usize>,
+    /// Why something was not pinned (`--no-pin`, one CPU, remote server), when so.
+    pub unpinned: Option<String>,
+}
 
 /// First line of every log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
-    /// Log schema version (1).
+    /// Log schema version (1 or 2).
     pub schema: u32,
     pub hostkit_version: String,
     /// `ssh -V` of the client used.
@@ -35,6 +72,18 @@ pub struct Header {
     /// The options the run was started with (free-form, for resume and reports).
     pub options: serde_json::Value,
     pub trials: Vec<Trial>,
+    /// How bulk rates were measured (absent in schema 1 = fixed-cost subtraction).
+    #[serde(default)]
+    pub method: Method,
+    /// CPU placement (absent in schema 1: unpinned).
+    #[serde(default)]
+    pub pinning: Pinning,
+    /// Name of the machine that ran the bench (reports of many hosts key on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hostname: Option<String>,
+    /// What both sides support (the recommendation lists all of it the policy allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negotiable: Option<crate::algos::Negotiable>,
 }
 
 /// Algorithms ssh reported as negotiated (from its debug1 output).
@@ -47,27 +96,39 @@ pub struct Negotiated {
     pub mac_s2c: String,
 }
 
-/// One measured sample.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sample {
-    pub trial: String,
-    pub round: u32,
-    /// Warm-up and probe samples are logged but not used in statistics.
-    pub warmup: bool,
+/// What one run of a trial measured (the runner's result; a [`Sample`] adds where it belongs).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Bytes timed (the window N for bulk samples, 0 for baselines and handshakes).
     pub bytes: u64,
+    /// Bytes moved before the window opened (the warm-up W), 0 in schema 1.
+    #[serde(default)]
+    pub warmup_bytes: u64,
+    /// Seconds between the two marker lines (schema 2 bulk samples).
+    #[serde(default, rename = "window_seconds")]
+    pub window_s: Option<f64>,
+    /// Wall seconds from spawning ssh to reaping it.
+    #[serde(rename = "wall_seconds", alias = "wall_s")]
     pub wall_s: f64,
+    /// ssh's own CPU seconds (wait4 rusage).
+    #[serde(rename = "client_user_seconds", alias = "client_user_s")]
     pub client_user_s: f64,
+    #[serde(rename = "client_sys_seconds", alias = "client_sys_s")]
     pub client_sys_s: f64,
+    /// Server CPU seconds, when they could be read (see `sys::runner`).
+    #[serde(rename = "server_user_seconds", alias = "server_user_s", default)]
     pub server_user_s: Option<f64>,
+    #[serde(rename = "server_sys_seconds", alias = "server_sys_s", default)]
     pub server_sys_s: Option<f64>,
+    /// 1-minute load average at the end of the sample.
     pub load1: f64,
     /// Re-keys observed inside the sample (NEWKEYS count - 1).
     pub rekeys: u32,
+    /// What ssh reported as negotiated (already verified against the trial).
     pub negotiated: Negotiated,
-    pub unix_time: f64,
 }
 
-impl Sample {
+impl Measurement {
     /// Client user + system CPU seconds.
     pub fn client_cpu_s(&self) -> f64 {
         self.client_user_s + self.client_sys_s
@@ -77,6 +138,42 @@ impl Sample {
     pub fn server_cpu_s(&self) -> Option<f64> {
         Some(self.server_user_s? + self.server_sys_s?)
     }
+
+    /// Every payload byte of the connection (warm-up and window).
+    pub fn total_bytes(&self) -> u64 {
+        self.bytes + self.warmup_bytes
+    }
+}
+
+/// One measured sample: a [`Measurement`] and where it belongs (its fields are read through
+/// `Deref`, and written flat on the log line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub trial: String,
+    pub round: u32,
+    /// Warm-up and probe samples are logged but not used in statistics.
+    pub warmup: bool,
+    pub unix_time: f64,
+    #[serde(flatten)]
+    pub measured: Measurement,
+}
+
+impl std::ops::Deref for Sample {
+    type Target = Measurement;
+    fn deref(&self) -> &Measurement {
+        &self.measured
+    }
+}
+
+/// The single-core speed of one primitive in the local OpenSSL (`openssl speed -evp`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// The SSH name (`aes128-ctr`, `hmac-sha2-256`).
+    pub name: String,
+    /// MB/s (10^6 bytes per second) on 16 KiB blocks.
+    pub mb_per_s: f64,
+    /// What was run, e.g. `openssl speed -evp aes-128-ctr -bytes 16384 -seconds 1`.
+    pub command: String,
 }
 
 /// A trial the server (or client) refused; recorded, and the run goes on.
@@ -97,10 +194,15 @@ pub struct End {
 /// One line of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one header per log; records are built one line at a time, never stored in bulk"
+)]
 pub enum Record {
     Header(Header),
     Sample(Sample),
     Unsupported(Unsupported),
+    Ceiling(Ceiling),
     End(End),
 }
 
@@ -110,6 +212,8 @@ pub struct Log {
     pub header: Header,
     pub samples: Vec<Sample>,
     pub unsupported: Vec<Unsupported>,
+    /// Crypto ceilings measured at the start of the run.
+    pub ceilings: Vec<Ceiling>,
     pub end: Option<End>,
     /// True when the last line was torn (ignored).
     pub torn_tail: bool,
@@ -158,18 +262,21 @@ fn sanitized(record: &Record) -> Record {
     match &mut r {
         Record::Header(h) => h.started_unix = finite(h.started_unix),
         Record::Sample(s) => {
+            s.unix_time = finite(s.unix_time);
+            let m = &mut s.measured;
             for v in [
-                &mut s.wall_s,
-                &mut s.client_user_s,
-                &mut s.client_sys_s,
-                &mut s.load1,
-                &mut s.unix_time,
+                &mut m.wall_s,
+                &mut m.client_user_s,
+                &mut m.client_sys_s,
+                &mut m.load1,
             ] {
                 *v = finite(*v);
             }
-            s.server_user_s = finite_opt(s.server_user_s);
-            s.server_sys_s = finite_opt(s.server_sys_s);
+            m.server_user_s = finite_opt(m.server_user_s);
+            m.server_sys_s = finite_opt(m.server_sys_s);
+            m.window_s = finite_opt(m.window_s);
         }
+        Record::Ceiling(c) => c.mb_per_s = finite(c.mb_per_s),
         Record::End(e) => e.unix_time = finite(e.unix_time),
         Record::Unsupported(_) => {}
     }
@@ -188,6 +295,7 @@ pub fn parse_log(text: &str) -> Result<Log, LogError> {
     let complete_tail = text.ends_with('\n');
     let mut header: Option<Header> = None;
     let mut log_parts = (Vec::new(), Vec::new(), None);
+    let mut ceilings = Vec::new();
     let mut torn_tail = false;
     for (n, line) in lines {
         let record = match serde_json::from_str::<Record>(line) {
@@ -204,13 +312,14 @@ pub fn parse_log(text: &str) -> Result<Log, LogError> {
                 if h.trials != first.trials {
                     return Err(LogError::Line {
                         line: n,
-                        message: "a second header with a different trial list (two runs in one file?)\nhint: give each run its own `--out` file".to_owned(),
+                        message: "a second header with a different trial list (two runs in one file?)\nhint: give each run its own `--log` file".to_owned(),
                     });
                 }
             }
             (_, None) => return Err(LogError::NoHeader),
             (Record::Sample(s), Some(_)) => log_parts.0.push(s),
             (Record::Unsupported(u), Some(_)) => log_parts.1.push(u),
+            (Record::Ceiling(c), Some(_)) => ceilings.push(c),
             (Record::End(e), Some(_)) => log_parts.2 = Some(e),
         }
     }
@@ -228,6 +337,7 @@ pub fn parse_log(text: &str) -> Result<Log, LogError> {
         header,
         samples: log_parts.0,
         unsupported: log_parts.1,
+        ceilings,
         end: log_parts.2,
         torn_tail,
     })
@@ -272,6 +382,10 @@ mod tests {
             trials: vec![Trial::new(TrialKind::Baseline {
                 direction: Direction::Up,
             })],
+            method: Method::InConnectionWindow,
+            pinning: Pinning::default(),
+            hostname: None,
+            negotiable: None,
         }
     }
 
@@ -280,16 +394,16 @@ mod tests {
             trial: trial.into(),
             round: 0,
             warmup: false,
-            bytes: 1 << 20,
-            wall_s: wall,
-            client_user_s: 0.1,
-            client_sys_s: 0.05,
-            server_user_s: Some(0.2),
-            server_sys_s: None,
-            load1: 0.5,
-            rekeys: 0,
-            negotiated: Negotiated::default(),
             unix_time: 2.0,
+            measured: Measurement {
+                bytes: 1 << 20,
+                wall_s: wall,
+                client_user_s: 0.1,
+                client_sys_s: 0.05,
+                server_user_s: Some(0.2),
+                load1: 0.5,
+                ..Measurement::default()
+            },
         }
     }
 
@@ -327,8 +441,8 @@ mod tests {
     #[test]
     fn non_finite_numbers_never_make_a_line_unreadable() {
         let mut bad = sample("baseline/up", f64::NAN);
-        bad.load1 = f64::INFINITY;
-        bad.server_user_s = Some(f64::NAN);
+        bad.measured.load1 = f64::INFINITY;
+        bad.measured.server_user_s = Some(f64::NAN);
         let text = log_text(&[Record::Header(header()), Record::Sample(bad)]);
         let log = parse_log(&text).unwrap();
         let s = &log.samples[0];
@@ -403,6 +517,26 @@ mod tests {
         other.trials.clear();
         let text = log_text(&[Record::Header(header()), Record::Header(other)]);
         assert!(parse_log(&text).unwrap_err().to_string().contains("hint:"));
+    }
+
+    #[test]
+    fn schema_1_log_with_old_field_names_is_read_as_fixed_cost() {
+        let text = concat!(
+            r#"{"type":"header","schema":1,"hostkit_version":"0.1.0","ssh_version":"x","server_version":"y","cpu_model":"","cpu_flags":[],"cpus":2,"kernel":"6.1","target":"private-sshd","started_unix":1.0,"seed":3,"options":{},"trials":[{"id":"baseline/up","kind":"baseline","direction":"up"}]}"#,
+            "\n",
+            r#"{"type":"sample","trial":"baseline/up","round":1,"warmup":false,"bytes":0,"wall_s":0.25,"client_user_s":0.01,"client_sys_s":0.02,"server_user_s":0.1,"server_sys_s":null,"load1":0.5,"rekeys":0,"negotiated":{"kex":"k","cipher_c2s":"","mac_c2s":"","cipher_s2c":"","mac_s2c":""},"unix_time":2.0}"#,
+            "\n"
+        );
+        let log = parse_log(text).unwrap();
+        assert_eq!(log.header.method, Method::FixedCost);
+        assert_eq!(log.header.pinning, Pinning::default());
+        let s = &log.samples[0];
+        assert_eq!((s.wall_s, s.client_sys_s, s.window_s), (0.25, 0.02, None));
+        assert_eq!(s.server_user_s, Some(0.1));
+        // Written back with the schema 2 names.
+        let line = to_line(&Record::Sample(s.clone()));
+        assert!(line.contains("\"wall_seconds\":0.25"), "{line}");
+        assert!(!line.contains("wall_s\""), "{line}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod chronyd;
 pub mod cli;
 pub mod dkms;
+pub mod dns_responder;
 pub mod ntp_responder;
 pub mod proc_fixtures;
 pub mod sshd;

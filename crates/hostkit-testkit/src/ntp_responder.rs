@@ -32,6 +32,15 @@ pub enum Behaviour {
     Mode(u8),
     /// A good reply cut to this many bytes.
     Truncated(usize),
+    /// A synchronised stratum-2 server with no offset that reports these root delay and root
+    /// dispersion values (root distance = delay / 2 + dispersion, RFC 5905 §11.2), like a
+    /// Windows w32time server (dispersion near 10 s).
+    Root {
+        /// Root delay in seconds (0 to 32767).
+        delay_seconds: f64,
+        /// Root dispersion in seconds (0 to 65535).
+        dispersion_seconds: f64,
+    },
     /// Never answer.
     Silent,
 }
@@ -80,7 +89,9 @@ pub fn reply(b: Behaviour, req: &[u8], received: u64) -> Option<Vec<u8>> {
         } => (shift_seconds, stratum, leap, 4, [127, 0, 0, 1]),
         Behaviour::Kiss(code) => (0.0, 0, 3, 4, code),
         Behaviour::Mode(m) => (0.0, 2, 0, m, [127, 0, 0, 1]),
-        Behaviour::WrongOrigin | Behaviour::Truncated(_) => (0.0, 2, 0, 4, [127, 0, 0, 1]),
+        Behaviour::WrongOrigin | Behaviour::Truncated(_) | Behaviour::Root { .. } => {
+            (0.0, 2, 0, 4, [127, 0, 0, 1])
+        }
     };
     let mut p = vec![0u8; 48];
     p[0] = (leap << 6) | (4 << 3) | mode;
@@ -88,6 +99,16 @@ pub fn reply(b: Behaviour, req: &[u8], received: u64) -> Option<Vec<u8>> {
     p[2] = req[2];
     p[3] = (-20i8) as u8;
     p[8..12].copy_from_slice(&0x0000_0100u32.to_be_bytes()); // root dispersion ~3.9 ms
+    if let Behaviour::Root {
+        delay_seconds,
+        dispersion_seconds,
+    } = b
+    {
+        // NTP short format: 16.16 fixed point.
+        let short = |s: f64| ((s * 65536.0).round() as u32).to_be_bytes();
+        p[4..8].copy_from_slice(&short(delay_seconds));
+        p[8..12].copy_from_slice(&short(dispersion_seconds));
+    }
     p[12..16].copy_from_slice(&refid);
     let transmit = ntp_now(shift);
     p[16..24].copy_from_slice(&(transmit - (1u64 << 32)).to_be_bytes());
@@ -195,6 +216,12 @@ mod tests {
         assert!((shift + 0.75).abs() < 0.05, "{shift}");
         assert_eq!(reply(Behaviour::Truncated(47), &req, 0).unwrap().len(), 47);
         assert_eq!(reply(Behaviour::Silent, &req, 0), None);
+        let root = Behaviour::Root {
+            delay_seconds: 4.0,
+            dispersion_seconds: 10.25,
+        };
+        let r = reply(root, &req, 0).unwrap();
+        assert_eq!(&r[4..12], &[0, 4, 0, 0, 0, 10, 0x40, 0]);
         assert_ne!(
             &reply(Behaviour::WrongOrigin, &req, 0).unwrap()[24..32],
             &42u64.to_be_bytes()

@@ -27,6 +27,13 @@ pub enum Kind {
     DiskVfork,
     /// Main thread pauses (S); a second thread is blocked in a vfork clone: hidden D.
     HiddenD,
+    /// Starts as the caller's user, then switches to `nobody` (65534) with setresgid and
+    /// setresuid, no exec, and pauses: `/proc/PID` stays root-owned (the process became
+    /// non-dumpable), `status` shows the new effective UID. Needs root to switch.
+    DroppedPrivileges,
+    /// A second thread spins while the main thread has exited (raw `exit`): the leader's
+    /// stat reads Z although the process runs.
+    LeaderExited,
 }
 
 impl Kind {
@@ -40,6 +47,8 @@ impl Kind {
             Kind::Zombie => "hk-fx-Z",
             Kind::DiskVfork => "hk-fx-D",
             Kind::HiddenD => "hk-fx-hidden",
+            Kind::DroppedPrivileges => "hk-fx-setuid",
+            Kind::LeaderExited => "hk-fx-lexit",
         }
     }
 
@@ -47,7 +56,8 @@ impl Kind {
     pub fn leader_state(self) -> char {
         match self {
             Kind::Running | Kind::HighSys => 'R',
-            Kind::Sleeping | Kind::HiddenD => 'S',
+            Kind::Sleeping | Kind::HiddenD | Kind::DroppedPrivileges => 'S',
+            Kind::LeaderExited => 'Z',
             Kind::Stopped => 'T',
             Kind::Zombie => 'Z',
             Kind::DiskVfork => 'D',
@@ -113,6 +123,13 @@ fn vfork_block(fd: i32) {
         let mut status = 0;
         // SAFETY: reaping our own child.
         unsafe { libc::waitpid(r as i32, &mut status, libc::__WALL) };
+    }
+}
+
+extern "C" fn spin_thread(_: *mut libc::c_void) -> *mut libc::c_void {
+    let mut x = 0u64;
+    loop {
+        x = std::hint::black_box(x).wrapping_add(1);
     }
 }
 
@@ -272,6 +289,23 @@ unsafe fn child(kind: Kind, name: &[u8], pipe_w: i32, zero_fd: i32, buf: &mut [u
             Kind::DiskVfork => {
                 vfork_block(pipe_w);
                 libc::_exit(0)
+            }
+            Kind::DroppedPrivileges => {
+                // Raw syscalls: the kernel's per-thread semantics are enough in this
+                // single-threaded child.
+                libc::syscall(libc::SYS_setresgid, 65534, 65534, 65534);
+                libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534);
+                loop {
+                    libc::pause();
+                }
+            }
+            Kind::LeaderExited => {
+                let mut t: libc::pthread_t = 0;
+                libc::pthread_create(&mut t, std::ptr::null(), spin_thread, std::ptr::null_mut());
+                // Only this thread ends (exit, not exit_group); pthread_exit would need the
+                // unwinder, which a forked child of a threaded process cannot load safely.
+                libc::syscall(libc::SYS_exit, 0);
+                unreachable!("SYS_exit returned")
             }
             Kind::HiddenD => {
                 let mut t: libc::pthread_t = 0;

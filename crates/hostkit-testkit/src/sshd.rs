@@ -75,6 +75,28 @@ pub struct TestSshd {
 impl TestSshd {
     /// Starts sshd offering `ciphers` (comma list) or every cipher `ssh -Q cipher` knows.
     pub fn start(ciphers: Option<&str>) -> TestSshd {
+        let q = |what: &str| {
+            let out = std::process::Command::new("ssh")
+                .args(["-Q", what])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let algos = format!(
+            "Ciphers {}\nMACs {}\nKexAlgorithms {}\n",
+            ciphers.map_or_else(|| q("cipher"), str::to_string),
+            q("mac"),
+            q("kex"),
+        );
+        TestSshd::start_with(&algos)
+    }
+
+    /// Starts sshd with OpenSSH's compiled-in algorithm defaults plus `algorithm_lines`
+    /// (sshd_config lines such as `Ciphers ...`; empty keeps the defaults).
+    pub fn start_with(algorithm_lines: &str) -> TestSshd {
         use std::process::{Command, Stdio};
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
@@ -88,13 +110,6 @@ impl TestSshd {
             assert!(ok, "ssh-keygen failed");
         }
         std::fs::copy(d.join("key.pub"), d.join("authorized_keys")).unwrap();
-        let q = |what: &str| {
-            let out = Command::new("ssh").args(["-Q", what]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(",")
-        };
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -103,10 +118,7 @@ impl TestSshd {
         let config = format!(
             "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/hostkey\nAuthorizedKeysFile {d}/authorized_keys\n\
              PidFile none\nUsePAM no\nStrictModes no\nPasswordAuthentication no\nUseDNS no\n\
-             Ciphers {}\nMACs {}\nKexAlgorithms {}\n",
-            ciphers.map_or_else(|| q("cipher"), str::to_string),
-            q("mac"),
-            q("kex"),
+             {algorithm_lines}",
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config).unwrap();

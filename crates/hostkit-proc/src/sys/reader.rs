@@ -12,6 +12,7 @@ use super::facts;
 use super::root::{FileError, ProcRoot, fd_owner, read_fd, rel_path};
 use crate::explain::stack_frame;
 use crate::psi::parse_psi;
+use crate::sched::{SchedStat, parse_schedstat};
 use crate::snapshot::{Facts, Problem, ProblemKind, Process, Snapshot, SystemInfo, Thread};
 use crate::stat::{Stat, parse_stat};
 use crate::state::State;
@@ -49,11 +50,20 @@ pub struct ReadOptions {
     pub keep_fds: bool,
     /// Read only these PIDs (`-p`), skipping the directory listing.
     pub only_pids: Option<Vec<i32>>,
+    /// Read `schedstat` (run and run-queue wait nanoseconds) for every process, and for
+    /// every thread of the processes whose threads are walked.
+    pub schedstat: bool,
+    /// Leave the reading process itself out (live procfs of this PID namespace only).
+    pub skip_self: bool,
 }
+
+/// A stat read: its fd (to keep), the owner, a kept schedstat fd, whether the owner is new.
+type Fresh = (Option<OwnedFd>, Option<u32>, Option<OwnedFd>, bool);
 
 struct Kept {
     fd: OwnedFd,
     uid: Option<u32>,
+    sched_fd: Option<OwnedFd>,
 }
 
 /// Reads snapshots of one proc root, reusing buffers (and fds in interval mode).
@@ -73,6 +83,8 @@ pub struct Reader {
     passes_since_full: u32,
     /// The root is the procfs of this process's PID namespace.
     own_ns: bool,
+    /// This process's PID when it is to be left out (`skip_self`), else 0.
+    self_pid: i32,
     listing: Listing,
     /// The last pass kept an fd for every process it read.
     kept_all: bool,
@@ -95,7 +107,8 @@ impl Reader {
             p.dedup();
         }
         let fd_budget = if opts.keep_fds { raise_nofile() } else { 0 };
-        let own_ns = root.is_own_namespace();
+        let own_ns = root.is_procfs() && root.is_own_namespace();
+        let opts_skip_self = opts.skip_self;
         Reader {
             root,
             opts,
@@ -111,6 +124,11 @@ impl Reader {
             last_pid: None,
             passes_since_full: 0,
             own_ns,
+            self_pid: if opts_skip_self && own_ns {
+                std::process::id() as i32
+            } else {
+                0
+            },
             listing: Listing::Full,
             kept_all: false,
         }
@@ -148,16 +166,19 @@ impl Reader {
         for (pid, listed) in pids {
             // Both lists ascend: drop kept fds of PIDs no longer listed (they exited).
             while kept.next_if(|(k, _)| *k < pid).is_some() {}
+            if pid == self.self_pid {
+                continue;
+            }
             let read = match kept.next_if(|(k, _)| *k == pid) {
                 Some((_, k)) => match read_fd(k.fd.as_raw_fd(), &mut self.buf, Some(0)) {
-                    Ok(()) => Ok((Some(k.fd), k.uid)),
+                    Ok(()) => Ok((Some(k.fd), k.uid, k.sched_fd, false)),
                     // The kept fd's process is gone; the PID may have a new owner.
                     Err(_) if listed => self.read_stat_fresh(pid),
                     Err(_) => continue, // exited since the last pass: the delta marks it
                 },
                 None => self.read_stat_fresh(pid),
             };
-            let (fd, uid) = match read {
+            let (fd, uid, sched_fd, fresh_uid) = match read {
                 Ok(v) => v,
                 Err(e) => {
                     problems.push(problem(pid, e));
@@ -175,10 +196,23 @@ impl Reader {
                     continue;
                 }
             };
+            // `PID/stat` belongs to root when the process is root *or* turned non-dumpable,
+            // which a credential change (setuid in php-fpm, nginx workers) does. The `PID`
+            // directory keeps the effective UID (one fstatat); `status` is the fallback.
+            // Kernel threads are root; the answer is kept with the fd in interval mode.
+            let uid = match uid {
+                Some(0) if self.root.is_procfs() && !stat.is_kthread() && fresh_uid => {
+                    self.effective_uid(pid).or(uid)
+                }
+                other => other,
+            };
+            let (sched, sched_fd) = self.read_sched(pid, sched_fd);
             if let Some(fd) = fd.filter(|_| next_kept.len() < self.fd_budget) {
-                next_kept.push((pid, Kept { fd, uid }));
+                next_kept.push((pid, Kept { fd, uid, sched_fd }));
             }
-            processes.push(self.complete(stat, uid));
+            let mut p = self.complete(stat, uid);
+            p.sched = sched;
+            processes.push(p);
         }
         // Only then may the next pass start from the kept PIDs: a process that was denied or
         // unparsable has no kept fd and must be listed again.
@@ -261,8 +295,9 @@ impl Reader {
             .collect())
     }
 
-    /// Opens and reads `PID/stat`, returning the fd (to keep) and the owner.
-    fn read_stat_fresh(&mut self, pid: i32) -> Result<(Option<OwnedFd>, Option<u32>), FileError> {
+    /// Opens and reads `PID/stat`, returning the fd (to keep), the owner (the fd's, or from
+    /// `status` in captured trees), no schedstat fd yet, and `true`: the owner is new.
+    fn read_stat_fresh(&mut self, pid: i32) -> Result<Fresh, FileError> {
         let fd = self
             .root
             .open_at(rel_path(&mut self.path, pid, None, "stat"))?;
@@ -277,7 +312,52 @@ impl Reader {
                 .ok()
                 .and_then(|()| parse_status_euid(&status))
         };
-        Ok((self.opts.keep_fds.then_some(fd), uid))
+        Ok((self.opts.keep_fds.then_some(fd), uid, None, true))
+    }
+
+    /// The effective UID of a live process: the owner of `PID/`, else `status`'s `Uid:` line.
+    fn effective_uid(&mut self, pid: i32) -> Option<u32> {
+        self.path.clear();
+        {
+            use std::io::Write;
+            let _ = write!(self.path, "{pid}\0");
+        }
+        if let Some(uid) = std::ffi::CStr::from_bytes_with_nul(&self.path)
+            .ok()
+            .and_then(|rel| self.root.dir_owner(rel))
+        {
+            return Some(uid);
+        }
+        let rel = rel_path(&mut self.path, pid, None, "status");
+        self.root.read_at(rel, &mut self.buf).ok()?;
+        parse_status_euid(&self.buf)
+    }
+
+    /// Reads `PID/schedstat` (through `kept` when given) if asked to; returns the values and
+    /// the fd to keep in interval mode.
+    fn read_sched(
+        &mut self,
+        pid: i32,
+        kept: Option<OwnedFd>,
+    ) -> (Option<SchedStat>, Option<OwnedFd>) {
+        if !self.opts.schedstat {
+            return (None, None);
+        }
+        if let Some(fd) = kept {
+            if read_fd(fd.as_raw_fd(), &mut self.buf, Some(0)).is_ok() {
+                return (parse_schedstat(&self.buf), Some(fd));
+            }
+            return (None, None);
+        }
+        let rel = rel_path(&mut self.path, pid, None, "schedstat");
+        let Ok(fd) = self.root.open_at(rel) else {
+            return (None, None);
+        };
+        if read_fd(fd.as_raw_fd(), &mut self.buf, None).is_err() {
+            return (None, None);
+        }
+        let sched = parse_schedstat(&self.buf);
+        (sched, self.opts.keep_fds.then_some(fd))
     }
 
     /// Adds threads, wchan and stack to a parsed leader.
@@ -288,6 +368,7 @@ impl Reader {
             wchan: None,
             stack: None,
             threads: Vec::new(),
+            sched: None,
             stat,
         };
         if p.stat.num_threads > 1 {
@@ -300,7 +381,21 @@ impl Reader {
                     continue;
                 };
                 let (wchan, stack) = self.blocked_info(pid, Some(tid), stat.state);
-                p.threads.push(Thread { stat, wchan, stack });
+                let sched = if self.opts.schedstat {
+                    let rel = rel_path(&mut self.path, pid, Some(tid), "schedstat");
+                    self.root
+                        .read_at(rel, &mut self.buf)
+                        .ok()
+                        .and_then(|()| parse_schedstat(&self.buf))
+                } else {
+                    None
+                };
+                p.threads.push(Thread {
+                    stat,
+                    wchan,
+                    stack,
+                    sched,
+                });
             }
         }
         if p.threads.is_empty() {
@@ -437,6 +532,23 @@ mod tests {
         assert!(
             pb.stat.utime_ticks + pb.stat.stime_ticks > pa.stat.utime_ticks + pa.stat.stime_ticks
         );
+    }
+
+    /// `skip_self` leaves the reader out (proc load must not count itself in R); `schedstat`
+    /// fills run and wait nanoseconds.
+    #[test]
+    fn skip_self_and_schedstat() {
+        let root = ProcRoot::open(Path::new("/proc")).unwrap();
+        let opts = ReadOptions {
+            skip_self: true,
+            schedstat: true,
+            ..Default::default()
+        };
+        let snap = Reader::new(root, opts, None).sample().unwrap();
+        let me = std::process::id() as i32;
+        assert!(snap.processes.iter().all(|p| p.stat.pid != me));
+        let init = snap.processes.iter().find(|p| p.stat.pid == 1).unwrap();
+        assert!(init.sched.is_some_and(|s| s.run_ns > 0), "{:?}", init.sched);
     }
 
     /// Interval passes (kept fds, listing skipped when nothing forked) still see a process

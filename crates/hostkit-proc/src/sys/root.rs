@@ -200,6 +200,18 @@ impl ProcRoot {
         Ok(unsafe { OwnedFd::from_raw_fd(fd) })
     }
 
+    /// The owner of the directory `rel` (e.g. `1234\0`). For a live procfs, `/proc/PID` itself
+    /// (a world-readable directory) is owned by the task's *effective* UID even when the task
+    /// is non-dumpable, while its files are then given to root (`task_dump_owner()` in
+    /// fs/proc/base.c): the cheap way to the real owner of a root-owned `PID/stat`.
+    pub fn dir_owner(&self, rel: &CStr) -> Option<u32> {
+        // SAFETY: zeroed stat is a valid out-parameter.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `rel` is NUL-terminated; the dir fd is open; `st` is writable.
+        let rc = unsafe { libc::fstatat(self.dir.as_raw_fd(), rel.as_ptr(), &mut st, 0) };
+        (rc == 0).then_some(st.st_uid)
+    }
+
     /// Reads the whole of `rel` into `buf` (cleared first).
     pub fn read_at(&self, rel: &CStr, buf: &mut Vec<u8>) -> Result<(), FileError> {
         let fd = self.open_at(rel)?;

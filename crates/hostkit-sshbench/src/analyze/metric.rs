@@ -2,13 +2,20 @@
 //! per-connection cost of each direction (median of the zero-byte baseline samples) and a bulk
 //! sample's rate and CPU cost with that fixed cost removed.
 //!
-//! rate = bytes / (wall - fixed wall) / 10^6 (MB/s); CPU = (cpu - fixed cpu) / (bytes / 2^30)
-//! seconds per GiB, clamped at 0. A sample not longer than the fixed cost carries no rate.
+//! Schema 2 samples carry their own timed window: rate = bytes / window / 10^6 (MB/s).
+//! Schema 1 samples: rate = bytes / (wall - fixed wall) / 10^6 (biased low for fast ciphers).
+//! CPU = (cpu - fixed cpu) / (all payload bytes / 2^30) seconds per GiB, clamped at 0. A sample
+//! not longer than the fixed cost carries no rate.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::plan::{Direction, Trial, TrialKind};
 use crate::record::Sample;
+
+/// A timed window shorter than this carries no rate: both marker lines arrived in one read
+/// (hostkit or ssh was not scheduled in between on a loaded machine), so the window measured
+/// scheduling, not the transfer. Such samples are left out and counted in a warning.
+pub const MIN_WINDOW_S: f64 = 1e-3;
 
 /// Bytes per GiB.
 pub const GIB: f64 = 1_073_741_824.0;
@@ -73,44 +80,67 @@ pub fn fixed_costs(
 
 /// MB/s of a bulk sample with the fixed cost removed; `None` when it carries no rate.
 pub fn rate_mbps(sample: &Sample, fixed: Option<&FixedCost>) -> Option<f64> {
-    let secs = sample.wall_s - fixed.map_or(0.0, |f| f.wall_s);
+    let secs = match sample.window_s {
+        Some(w) if w < MIN_WINDOW_S => return None,
+        Some(w) => w,
+        None => sample.wall_s - fixed.map_or(0.0, |f| f.wall_s),
+    };
     (sample.bytes > 0 && secs > 0.0 && secs.is_finite()).then(|| sample.bytes as f64 / secs / MB)
 }
 
 /// Client CPU seconds per GiB with the fixed cost removed.
 pub fn client_cpu_per_gib(sample: &Sample, fixed: Option<&FixedCost>) -> Option<f64> {
     let cpu = sample.client_cpu_s() - fixed.map_or(0.0, |f| f.client_cpu_s);
-    (sample.bytes > 0).then(|| cpu.max(0.0) / (sample.bytes as f64 / GIB))
+    (sample.bytes > 0).then(|| cpu.max(0.0) / (sample.total_bytes() as f64 / GIB))
 }
 
 /// Server CPU seconds per GiB with the fixed cost removed (when the server side was measured).
 pub fn server_cpu_per_gib(sample: &Sample, fixed: Option<&FixedCost>) -> Option<f64> {
     let base = fixed.and_then(|f| f.server_cpu_s).unwrap_or(0.0);
     let cpu = sample.server_cpu_s()? - base;
-    (sample.bytes > 0).then(|| cpu.max(0.0) / (sample.bytes as f64 / GIB))
+    (sample.bytes > 0).then(|| cpu.max(0.0) / (sample.total_bytes() as f64 / GIB))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::Negotiated;
+    use crate::record::Measurement;
 
     pub(crate) fn s(bytes: u64, wall: f64, cpu: f64, server: Option<f64>) -> Sample {
         Sample {
             trial: "t".into(),
             round: 0,
             warmup: false,
-            bytes,
-            wall_s: wall,
-            client_user_s: cpu,
-            client_sys_s: 0.0,
-            server_user_s: server,
-            server_sys_s: server.map(|_| 0.0),
-            load1: 0.0,
-            rekeys: 0,
-            negotiated: Negotiated::default(),
             unix_time: 0.0,
+            measured: Measurement {
+                bytes,
+                wall_s: wall,
+                client_user_s: cpu,
+                server_user_s: server,
+                server_sys_s: server.map(|_| 0.0),
+                ..Measurement::default()
+            },
         }
+    }
+
+    #[test]
+    fn a_timed_window_is_the_rate_and_the_fixed_cost_is_not_used() {
+        let fixed = FixedCost {
+            wall_s: 0.25,
+            client_cpu_s: 0.0,
+            server_cpu_s: None,
+        };
+        let mut x = s(300_000_000, 0.9, 1.0, None);
+        x.measured.window_s = Some(0.2);
+        x.measured.warmup_bytes = 100_000_000;
+        assert!((rate_mbps(&x, Some(&fixed)).unwrap() - 1500.0).abs() < 1e-9);
+        // Both markers in one read: no rate (not the wall-clock fallback either).
+        let mut y = x.clone();
+        y.measured.window_s = Some(2e-6);
+        assert_eq!(rate_mbps(&y, Some(&fixed)), None);
+        // CPU covers the whole connection: warm-up bytes count.
+        let per_gib = client_cpu_per_gib(&x, None).unwrap();
+        assert!((per_gib - 1.0 / (400_000_000.0 / GIB)).abs() < 1e-9);
     }
 
     #[test]

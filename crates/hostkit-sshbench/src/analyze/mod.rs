@@ -13,7 +13,7 @@ use hostkit_stats::{Summary, seed_from_str, summarize};
 use serde::{Deserialize, Serialize};
 
 use crate::plan::{Direction, TrialKind};
-use crate::record::{Log, Sample, Unsupported};
+use crate::record::{Log, Method, Sample, Unsupported};
 
 pub mod metric;
 mod stop;
@@ -33,16 +33,26 @@ pub struct BulkResult {
     pub mac: Option<String>,
     pub kex: String,
     pub direction: Direction,
-    /// MB/s (10^6 bytes per second) after fixed-cost removal.
+    /// MB/s (10^6 bytes per second): the timed window (schema 2) or after fixed-cost removal
+    /// (schema 1).
+    #[serde(rename = "mb_per_s", alias = "mbps")]
     pub mbps: Summary,
+    #[serde(rename = "client_cpu_seconds_per_gib", alias = "client_cpu_s_per_gib")]
     pub client_cpu_s_per_gib: f64,
+    #[serde(rename = "server_cpu_seconds_per_gib", alias = "server_cpu_s_per_gib")]
     pub server_cpu_s_per_gib: Option<f64>,
     pub rekeys: u32,
     /// Load-robust rate: what the busier side's CPU cost allows with one core per side,
     /// 2^30 / max(client, server CPU s/GiB) / 10^6 MB/s (client only when the server's CPU
     /// is unknown). Ranks stay meaningful when the load average exceeds the CPU count.
-    #[serde(default)]
+    #[serde(default, rename = "cpu_bound_mb_per_s", alias = "cpu_bound_mbps")]
     pub cpu_bound_mbps: Option<f64>,
+    /// Single-core OpenSSL speed of the same cipher (+ MAC), MB/s, when measured.
+    #[serde(default)]
+    pub ceiling_mb_per_s: Option<f64>,
+    /// Median rate / ceiling.
+    #[serde(default)]
+    pub of_ceiling: Option<f64>,
 }
 
 impl BulkResult {
@@ -71,8 +81,11 @@ pub struct KexResult {
 pub struct GroupRow {
     pub name: String,
     pub trials: usize,
+    #[serde(rename = "median_mb_per_s", alias = "median_mbps")]
     pub median_mbps: f64,
+    #[serde(rename = "best_mb_per_s", alias = "best_mbps")]
     pub best_mbps: f64,
+    #[serde(rename = "worst_mb_per_s", alias = "worst_mbps")]
     pub worst_mbps: f64,
 }
 
@@ -88,7 +101,11 @@ pub struct Analysis {
     pub by_mac: Vec<GroupRow>,
     pub by_kex: Vec<GroupRow>,
     /// Median baseline (zero-byte) wall seconds per direction.
+    #[serde(rename = "fixed_cost_seconds", alias = "fixed_cost_s")]
     pub fixed_cost_s: BTreeMap<String, f64>,
+    /// How the log's bulk rates were measured.
+    #[serde(default)]
+    pub method: Method,
     pub unsupported: Vec<Unsupported>,
     pub warnings: Vec<Warning>,
 }
@@ -138,17 +155,20 @@ pub fn analyze(log: &Log) -> Analysis {
         let server_cpu_s_per_gib = hostkit_stats::median(&server);
         let busiest =
             server_cpu_s_per_gib.map_or(client_cpu_s_per_gib, |s| s.max(client_cpu_s_per_gib));
+        let ceiling = crate::ceiling::pair_mb_per_s(&log.ceilings, cipher, mac.as_deref());
         bulk.push(BulkResult {
             trial: t.id.clone(),
             cipher: cipher.clone(),
             mac: mac.clone(),
             kex: kex.clone(),
             direction: *direction,
-            mbps,
             client_cpu_s_per_gib,
             server_cpu_s_per_gib,
             rekeys: ss.iter().map(|s| s.rekeys).max().unwrap_or(0),
             cpu_bound_mbps: (busiest > 0.0).then(|| metric::GIB / busiest / metric::MB),
+            ceiling_mb_per_s: ceiling,
+            of_ceiling: ceiling.map(|c| mbps.median / c),
+            mbps,
         });
     }
     bulk.sort_by(|a, b| {
@@ -171,6 +191,7 @@ pub fn analyze(log: &Log) -> Analysis {
             .collect(),
         unsupported: log.unsupported.clone(),
         warnings,
+        method: log.header.method,
     }
 }
 
@@ -389,7 +410,7 @@ mod tests {
 
         let mut log = synthetic_log();
         for s in log.samples.iter_mut().filter(|s| s.trial.contains("3des")) {
-            s.wall_s = 0.1;
+            s.measured.wall_s = 0.1;
         }
         let a = analyze(&log);
         assert!(a.bulk.iter().all(|b| !b.cipher.contains("3des")));
@@ -411,7 +432,7 @@ mod tests {
             .filter(|s| s.trial == "baseline/up")
             .zip(walls)
         {
-            s.wall_s = w;
+            s.measured.wall_s = w;
         }
         let a = analyze(&log);
         let w = a
@@ -450,7 +471,9 @@ mod tests {
     fn json_shape_is_stable() {
         let a = analyze(&synthetic_log());
         let v = serde_json::to_value(&a).unwrap();
-        assert!(v["bulk"][0]["mbps"]["ci_low"].is_f64());
+        assert!(v["bulk"][0]["mb_per_s"]["ci_low"].is_f64());
+        assert!(v["bulk"][0]["client_cpu_seconds_per_gib"].is_f64());
+        assert_eq!(v["method"], "fixed-cost");
         assert_eq!(v["warnings"][0]["kind"], "load_above_cores");
         let back: Analysis = serde_json::from_value(v).unwrap();
         assert_eq!(back, a);
@@ -499,12 +522,13 @@ mod tests {
             (0..n)
                 .map(|i| {
                     let f = if i % 2 == 0 { 0.8 } else { 1.2 };
-                    Sample {
-                        bytes: (rate * f * 1e6) as u64,
-                        wall_s: 1.0,
+                    let mut s = Sample {
                         round: i,
                         ..base.clone()
-                    }
+                    };
+                    s.measured.bytes = (rate * f * 1e6) as u64;
+                    s.measured.wall_s = 1.0;
+                    s
                 })
                 .collect()
         }
@@ -547,7 +571,7 @@ mod tests {
                 .filter(|s| s.trial == "kex/sntrup761x25519-sha512")
                 .enumerate()
             {
-                s.wall_s *= if i % 2 == 0 { 0.85 } else { 1.15 };
+                s.measured.wall_s *= if i % 2 == 0 { 0.85 } else { 1.15 };
             }
             let r = StopRule { top_k: 1, ..rule() };
             assert!(

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::metric::FixedCost;
 use super::{BulkResult, KexResult};
 use crate::plan::{Direction, TrialKind};
-use crate::record::{Log, Sample};
+use crate::record::{Log, Method, Sample};
 
 /// Relative CI half-width above which a result is flagged (the stopping target is 3 %).
 pub const HIGH_VARIANCE_REL: f64 = 0.10;
@@ -56,6 +56,12 @@ pub enum Warning {
     NoBaseline {
         direction: Direction,
     },
+    /// A schema 1 log: rates are whole-connection time minus a zero-byte connection's.
+    FixedCostMethod,
+    /// ssh and sshd were not each pinned to their own CPU.
+    Unpinned {
+        reason: String,
+    },
 }
 
 impl Warning {
@@ -86,10 +92,14 @@ impl Warning {
                 "`{trial}`: {count} outlier sample(s) (modified Z-score > 3.5), probably background load; the median is robust to them"
             ),
             Warning::DroppedSamples { trial, count } => format!(
-                "`{trial}`: {count} sample(s) no longer than the fixed connection cost were left out; raise `--sample-time`"
+                "`{trial}`: {count} sample(s) carried no rate and were left out (no longer than the fixed connection cost, or both window markers read at once on a loaded machine); raise `--sample-time` or rerun when the machine is quieter"
             ),
             Warning::NoBaseline { direction } => format!(
                 "{direction}: no zero-byte baseline sample was recorded, so connection setup counts as transfer time and rates read low; rerun (or `--resume`) to measure it"
+            ),
+            Warning::FixedCostMethod => "this log was measured by fixed-cost subtraction, biased low for fast ciphers (about -50 % for aes128-gcm on 2 CPUs); rerun with this hostkit for steady-state rates".to_string(),
+            Warning::Unpinned { reason } => format!(
+                "ssh and sshd were not each pinned to a CPU ({reason}): fast ciphers may read low while the scheduler places them; drop `--no-pin` or allow two CPUs"
             ),
         }
     }
@@ -116,7 +126,22 @@ pub(super) fn collect(
             cpus: log.header.cpus,
         });
     }
-    fixed_cost_warnings(log, fixed, samples, &mut out);
+    let has_bulk = !bulk.is_empty();
+    match log.header.method {
+        Method::FixedCost => {
+            if has_bulk {
+                out.push(Warning::FixedCostMethod);
+            }
+            fixed_cost_warnings(log, fixed, samples, &mut out);
+        }
+        Method::InConnectionWindow => {
+            if let Some(reason) = log.header.pinning.unpinned.as_ref().filter(|_| has_bulk) {
+                out.push(Warning::Unpinned {
+                    reason: reason.clone(),
+                });
+            }
+        }
+    }
     for d in [Direction::Up, Direction::Down] {
         for b in bulk.iter().filter(|b| b.direction == d).take(WARN_TOP_ROWS) {
             trial_warnings(&b.trial, &b.mbps, &mut out);

@@ -7,12 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::algos::{Negotiable, canonical_kex};
+use crate::algos::Negotiable;
+use crate::alias::canonical_kex;
 
-mod pattern;
 mod render;
 
-pub use pattern::Pattern;
+pub use crate::pattern::Pattern;
 pub use render::render;
 
 /// Data direction of a bulk trial.

@@ -6,13 +6,9 @@ use std::fmt::Write as _;
 use super::{bulk_by_direction, fmt_ci, fmt_opt, mac_label, tie_ranks};
 use crate::analyze::{Analysis, GroupRow};
 
-/// RFC 4180 field: quoted when it holds a comma, quote or line break.
+/// One CSV field (hostkit-render's one escaper).
 fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
+    hostkit_render::csv::field(s).into_owned()
 }
 
 fn num(v: f64) -> String {

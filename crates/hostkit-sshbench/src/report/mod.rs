@@ -4,22 +4,29 @@
 //! seed script's log format import (`ssh-performance.sh` lines, success and `n/a` failures).
 //!
 //! One file per output: `text` (text + bars), `export` (CSV, Markdown), `svg`, `recommend`,
-//! `seed`; `table` is the shared plain-text table.
+//! `seed`, `compare`, `fleet`, `html`; tables and CSV fields come from `hostkit-render`.
 
 use crate::analyze::{Analysis, BulkResult};
 use crate::plan::{Direction, IMPLICIT_MAC};
 
+mod compare;
 mod export;
+mod fleet;
+mod html;
 mod recommend;
 mod seed;
 mod svg;
-pub mod table;
 mod text;
 
+pub use compare::{Compared, Comparison, compare};
 pub use export::{csv, markdown};
-pub use recommend::{Recommendation, recommend, recommend_for};
+pub use fleet::{Run, host_label, merge, seed_analysis};
+pub use html::{HtmlRun, html};
+pub use recommend::{
+    Gain, KexCost, Options as RecommendOptions, Recommendation, Style, recommend, recommend_with,
+};
 pub use seed::{SeedRow, import_seed_log};
-pub use svg::svg;
+pub use svg::{ChartMeta, svg};
 pub use text::{bars, text};
 
 /// The MAC column of a bulk row (`<implicit>` for AEAD).
@@ -123,7 +130,7 @@ pub fn rank_agreement(a: &Analysis, b: &Analysis) -> Option<f64> {
 
 /// Rank with ties for rows sorted best first: a row shares the rank of the current group's
 /// leader while its 95 % CI overlaps the leader's; otherwise it opens the next rank.
-pub(crate) fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
+pub fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
     let mut ranks = Vec::with_capacity(rows.len());
     let mut leader: Option<&BulkResult> = None;
     let mut rank = 0;
@@ -173,7 +180,13 @@ mod tests {
 
     #[test]
     fn svg_snapshot() {
-        insta::assert_snapshot!("svg", svg(&analysis(), 8));
+        let meta = ChartMeta {
+            host: "bench1".into(),
+            cpu: "AMD EPYC (synthetic)".into(),
+            openssh: "OpenSSH_9.2p1".into(),
+            date: "2023-11-14 22:13 UTC".into(),
+        };
+        insta::assert_snapshot!("svg", svg(&analysis(), &meta, 8));
     }
 
     #[test]
@@ -267,7 +280,7 @@ mod tests {
         assert_eq!(text(&a, 5), "no results yet\n");
         assert_eq!(bars(&a, 5, 40), "");
         assert_eq!(csv(&a).lines().count(), 1, "header only");
-        assert!(svg(&a, 5).starts_with("<svg"));
+        assert!(svg(&a, &ChartMeta::default(), 5).starts_with("<svg"));
         assert!(recommend(&a, &Policy::preset("all").unwrap()).is_none());
     }
 
@@ -282,5 +295,9 @@ mod tests {
         assert!(t.contains("Bulk throughput, upload"));
         assert!(t.contains("Bulk throughput, download: top 1 of 1 (no baseline"));
         assert!(bars(&a, 10, 20).contains("(down)"));
+        let chart = svg(&a, &ChartMeta::default(), 10);
+        assert!(chart.contains("upload + download"));
+        assert!(chart.contains("Cipher x MAC matrix, up:"));
+        assert!(chart.contains("Cipher x MAC matrix, down: median MB/s (1 of 1 cells measured)"));
     }
 }

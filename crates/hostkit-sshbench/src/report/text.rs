@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::table::{Align, TextTable};
 use super::{bulk_by_direction, fmt_ci, fmt_opt, mac_label, tie_ranks};
 use crate::analyze::{Analysis, BulkResult, GroupRow};
+use hostkit_render::table::{Align, Table};
 
 /// Text report for stdout: top `top_n` bulk rows (MB/s median and CI, client and server CPU
 /// s/GiB), per-cipher/MAC/kex tables, handshake ms per kex, warnings.
@@ -57,12 +57,20 @@ fn bulk_section(
     top_n: usize,
 ) {
     let one_kex = rows.iter().all(|r| r.kex == rows[0].kex);
-    let fixed = analysis
-        .fixed_cost_s
-        .get(direction.label())
-        .map_or("no baseline: fixed cost not removed".to_owned(), |s| {
-            format!("{s:.3} s fixed cost per connection removed")
-        });
+    let fixed = match analysis.method {
+        crate::record::Method::InConnectionWindow => {
+            "steady state: a window timed inside each connection".to_owned()
+        }
+        crate::record::Method::FixedCost => analysis.fixed_cost_s.get(direction.label()).map_or(
+            "no baseline: fixed cost not removed; fixed-cost subtraction, biased low for fast ciphers"
+                .to_owned(),
+            |s| {
+                format!(
+                    "fixed-cost subtraction, biased low for fast ciphers: {s:.3} s per connection removed"
+                )
+            },
+        ),
+    };
     let kex_note = if one_kex {
         format!(", kex {}", rows[0].kex)
     } else {
@@ -92,8 +100,12 @@ fn bulk_section(
     if loaded {
         cols.push(("CPU-BOUND MB/S", Align::Right));
     }
+    let ceiling = rows.iter().any(|r| r.ceiling_mb_per_s.is_some());
+    if ceiling {
+        cols.extend([("CEILING MB/S", Align::Right), ("OF CEILING", Align::Right)]);
+    }
     cols.push(("N", Align::Right));
-    let mut t = TextTable::new(&cols);
+    let mut t = Table::new(&cols);
     let ranks = tie_ranks(rows);
     for (r, rank) in rows.iter().zip(&ranks).take(top_n) {
         let mut cells = vec![rank.to_string(), r.cipher.clone(), mac_label(r)];
@@ -109,14 +121,27 @@ fn bulk_section(
         if loaded {
             cells.push(fmt_opt(r.cpu_bound_mbps, 1));
         }
+        if ceiling {
+            cells.push(fmt_opt(r.ceiling_mb_per_s, 0));
+            cells.push(
+                r.of_ceiling
+                    .map_or("-".into(), |x| format!("{:.0}%", x * 100.0)),
+            );
+        }
         cells.push(r.mbps.n.to_string());
         t.row(cells);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     let _ = writeln!(
         out,
         "  rows sharing a rank have overlapping 95% confidence intervals: indistinguishable here"
     );
+    if ceiling {
+        let _ = writeln!(
+            out,
+            "  CEILING: one core's `openssl speed` for the same cipher (+ MAC); OF CEILING: how much of it ssh delivers"
+        );
+    }
     if loaded {
         let _ = writeln!(
             out,
@@ -131,7 +156,7 @@ fn group_section(out: &mut String, title: &str, column: &str, rows: &[GroupRow])
         return;
     }
     let _ = writeln!(out, "{title}, MB/s over its trials' medians:");
-    let mut t = TextTable::new(&[
+    let mut t = Table::new(&[
         (column, Align::Left),
         ("TRIALS", Align::Right),
         ("MEDIAN", Align::Right),
@@ -147,7 +172,7 @@ fn group_section(out: &mut String, title: &str, column: &str, rows: &[GroupRow])
             format!("{:.1}", g.worst_mbps),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     out.push('\n');
 }
 
@@ -159,7 +184,7 @@ fn kex_section(out: &mut String, analysis: &Analysis) {
         out,
         "Handshake per kex, ms (kex-only: key exchange and host key check; connect: full login + `true`;\n CPU: client median from wait4, server mean of /proc 10 ms ticks):"
     );
-    let mut t = TextTable::new(&[
+    let mut t = Table::new(&[
         ("KEX", Align::Left),
         ("KEX-ONLY", Align::Right),
         ("95% CI", Align::Left),
@@ -181,7 +206,7 @@ fn kex_section(out: &mut String, analysis: &Analysis) {
             fmt_opt(k.server_cpu_ms, 1),
         ]);
     }
-    out.push_str(&t.render(2));
+    out.push_str(&t.render_indented(2));
     out.push('\n');
 }
 

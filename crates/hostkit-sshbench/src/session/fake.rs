@@ -67,7 +67,8 @@ impl<'c> Fake<'c> {
 }
 
 impl TrialRunner for Fake<'_> {
-    fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError> {
+    fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError> {
+        let bytes = size.bytes;
         self.calls.push((trial.id.clone(), bytes));
         if self.fail_on == Some(self.calls.len()) {
             return Err(RunnerError {
@@ -86,10 +87,15 @@ impl TrialRunner for Fake<'_> {
         };
         // Deterministic jitter so the CI is not degenerate.
         let jitter = 1.0 + 0.01 * ((self.calls.len() % 3) as f64 - 1.0);
-        let wall = 0.25 + bytes as f64 / rate * jitter;
+        // A start-of-connection stall of 0.08 s inside the warm-up, then the steady rate.
+        let window = bytes as f64 / rate * jitter;
+        let stall = if size.warmup_bytes > 0 { 0.08 } else { 0.0 };
+        let wall = 0.25 + stall + size.warmup_bytes as f64 / rate + window;
         self.now.set(self.now.get() + wall);
         Ok(TrialOutcome::Measured(Measurement {
             bytes,
+            warmup_bytes: size.warmup_bytes,
+            window_s: (bytes > 0).then_some(window),
             wall_s: wall,
             client_user_s: wall / 2.0,
             client_sys_s: 0.01,
@@ -169,5 +175,9 @@ pub(super) fn dummy_header() -> crate::record::Header {
         seed: 7,
         options: serde_json::Value::Null,
         trials: plan().trials,
+        method: crate::record::Method::InConnectionWindow,
+        pinning: crate::record::Pinning::default(),
+        hostname: None,
+        negotiable: None,
     }
 }

@@ -3,8 +3,6 @@
 //! Pure orchestration over the `TrialRunner` trait; the real runner lives in `sys::runner`,
 //! a fake one in `fake.rs` for the tests (like hyperfine's executor trait). The loop itself is
 //! in `state.rs`, sample sizing in `sizing.rs`.
-//!
-//! OWNER: S2.
 
 #[cfg(test)]
 mod fake;
@@ -15,28 +13,17 @@ use std::io::Write;
 
 use crate::analyze::StopRule;
 use crate::plan::{Plan, Trial};
-use crate::record::{End, Log, Negotiated, Record, Sample, to_line};
+use crate::record::{End, Log, Record, Sample, to_line};
 use state::State;
 
-/// What one run of a trial measured.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Measurement {
-    /// Payload bytes moved (0 for baselines and handshakes).
+pub use crate::record::Measurement;
+
+/// Payload of one bulk sample: `warmup_bytes` (W) move before the timed window opens, then
+/// `bytes` (N) are timed. Both 0 for baselines and handshakes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Size {
+    pub warmup_bytes: u64,
     pub bytes: u64,
-    /// Wall seconds from spawning ssh to reaping it.
-    pub wall_s: f64,
-    /// ssh's own CPU seconds (wait4 rusage).
-    pub client_user_s: f64,
-    pub client_sys_s: f64,
-    /// Server CPU seconds, when they could be read (see `sys::runner`).
-    pub server_user_s: Option<f64>,
-    pub server_sys_s: Option<f64>,
-    /// 1-minute load average at the end of the sample.
-    pub load1: f64,
-    /// Key re-exchanges inside the sample.
-    pub rekeys: u32,
-    /// What ssh reported as negotiated (already verified against the trial).
-    pub negotiated: Negotiated,
 }
 
 /// A trial either measured or refused (recorded, and the run goes on).
@@ -54,11 +41,11 @@ pub struct RunnerError {
     pub message: String,
 }
 
-/// Runs one sample of a trial. `bytes` is the payload for bulk trials (0 for baselines,
+/// Runs one sample of a trial. `size` is the payload for bulk trials (zero for baselines,
 /// ignored for handshakes).
 pub trait TrialRunner {
     /// One sample; `Err` only for failures that must stop the run.
-    fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError>;
+    fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError>;
 }
 
 /// Where records go; each record must be durable when `record` returns.
@@ -118,8 +105,12 @@ impl Observer for Quiet {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionOptions {
     pub seed: u64,
-    /// Target duration of the bulk part of one sample.
+    /// Target duration of the timed window of one sample.
     pub sample_time_s: f64,
+    /// Warm-up before the window opens: this many seconds at the estimated rate, at least
+    /// `min_warmup_bytes` (the start-of-connection stall lasts ~60-100 ms).
+    pub warmup_time_s: f64,
+    pub min_warmup_bytes: u64,
     /// Target duration of the bulk part of a size probe.
     pub probe_time_s: f64,
     pub rule: StopRule,
@@ -131,6 +122,9 @@ pub struct SessionOptions {
     pub max_bytes: u64,
     /// Rate assumed before anything about a cipher is known (bytes per second).
     pub initial_rate_bps: f64,
+    /// Single-core crypto speeds: a trial not yet measured is never expected to beat its
+    /// ceiling (ssh's crypto runs on one core), so a slow cipher's first probe stays short.
+    pub ceilings: Vec<crate::record::Ceiling>,
 }
 
 impl Default for SessionOptions {
@@ -138,6 +132,8 @@ impl Default for SessionOptions {
         SessionOptions {
             seed: 0,
             sample_time_s: 0.3,
+            warmup_time_s: 0.1,
+            min_warmup_bytes: 4 << 20,
             probe_time_s: 0.15,
             rule: StopRule {
                 min_runs: 3,
@@ -150,6 +146,7 @@ impl Default for SessionOptions {
             min_bytes: 256 * 1024,
             max_bytes: 16 << 30,
             initial_rate_bps: 200e6,
+            ceilings: Vec::new(),
         }
     }
 }
@@ -209,7 +206,12 @@ pub fn run(
     env: &Env<'_>,
 ) -> Result<SessionReport, SessionError> {
     let mut s = State::new(plan, opts, prior, (env.clock)());
-    let result = s.drive(runner, sink, observer, env);
+    let result = s.drive(&mut state::Io {
+        runner,
+        sink: &mut *sink,
+        obs: observer,
+        env,
+    });
     let elapsed_s = (env.clock)() - s.started;
     let status = match &result {
         Ok(status) => match status {

@@ -1,9 +1,11 @@
 //! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
-//! the fixed per-connection cost (median zero-byte wall), the rate estimate (own samples, else
-//! the additive per-byte cost model) and the payload of the next sample.
+//! the rate estimate (own samples' timed windows, else the additive per-byte cost model) and
+//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 4 MiB), then
+//! N = `--sample-time` at that rate, so the timed window lasts what `--sample-time` says.
 
 use std::collections::HashSet;
 
+use super::Size;
 use super::state::State;
 use crate::plan::{Direction, Trial, TrialKind, round_order};
 use crate::record::Sample;
@@ -88,7 +90,11 @@ impl State<'_> {
             return self.opts.initial_rate_bps;
         };
         let fixed = self.fixed_cost_s(*direction);
-        let per_byte = |s: &Sample| (s.wall_s - fixed).max(0.005) / s.bytes as f64;
+        let per_byte = |s: &Sample| match s.window_s {
+            Some(w) if w < crate::analyze::metric::MIN_WINDOW_S => None,
+            Some(w) => Some(w / s.bytes as f64),
+            None => Some((s.wall_s - fixed).max(0.005) / s.bytes as f64),
+        };
         let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
             let xs: Vec<f64> = self
                 .samples
@@ -99,7 +105,7 @@ impl State<'_> {
                         .get(s.trial.as_str())
                         .is_some_and(|&i| pred(&self.plan.trials[i].kind))
                 })
-                .map(per_byte)
+                .filter_map(per_byte)
                 .collect();
             hostkit_stats::median(&xs)
         };
@@ -107,6 +113,9 @@ impl State<'_> {
         if let Some(t) = own {
             return 1.0 / t;
         }
+        let ceiling_bps =
+            crate::ceiling::pair_mb_per_s(&self.opts.ceilings, cipher, mac.as_deref())
+                .map_or(f64::INFINITY, |c| c * 1e6);
         let same_dir =
             |k: &TrialKind| matches!(k, TrialKind::Bulk { direction: d, .. } if d == direction);
         let t_c = median_where(&|k| {
@@ -122,25 +131,29 @@ impl State<'_> {
             (Some(c), Some(m), Some(all)) => (c + m - all).max(0.25 * c.min(m)),
             (Some(c), None, _) => c,
             (None, Some(m), _) => m,
-            _ => return self.opts.initial_rate_bps,
+            _ => return self.opts.initial_rate_bps.min(ceiling_bps),
         };
-        1.0 / t
+        (1.0 / t).min(ceiling_bps)
     }
 
     /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
-    pub(super) fn bytes_for(&self, trial: &Trial, probe: bool) -> u64 {
-        match trial.kind {
-            TrialKind::Bulk { .. } => {
-                let secs = if probe {
-                    self.opts.probe_time_s
-                } else {
-                    self.opts.sample_time_s
-                };
-                let raw = (self.rate_estimate(trial) * secs) as u64;
-                let clamped = raw.clamp(self.opts.min_bytes, self.opts.max_bytes);
-                clamped.div_ceil(65536) * 65536
-            }
-            _ => 0,
+    pub(super) fn size_for(&self, trial: &Trial, probe: bool) -> Size {
+        let TrialKind::Bulk { .. } = trial.kind else {
+            return Size::default();
+        };
+        let secs = if probe {
+            self.opts.probe_time_s
+        } else {
+            self.opts.sample_time_s
+        };
+        let rate = self.rate_estimate(trial);
+        let align = |b: f64, min: u64| {
+            let b = (b as u64).clamp(min, self.opts.max_bytes);
+            b.div_ceil(65536) * 65536
+        };
+        Size {
+            warmup_bytes: align(rate * self.opts.warmup_time_s, self.opts.min_warmup_bytes),
+            bytes: align(rate * secs, self.opts.min_bytes),
         }
     }
 }
@@ -187,21 +200,49 @@ mod tests {
     }
 
     #[test]
+    fn an_unmeasured_trial_is_never_expected_to_beat_its_crypto_ceiling() {
+        let plan = Plan {
+            trials: vec![bulk("3des-cbc", Some("hmac-sha1"))],
+            skipped: vec![],
+            full_product: 1,
+        };
+        let c = |name: &str, mb_per_s: f64| crate::record::Ceiling {
+            name: name.into(),
+            mb_per_s,
+            command: String::new(),
+        };
+        let o = SessionOptions {
+            ceilings: vec![c("3des-cbc", 30.0), c("hmac-sha1", 1500.0)],
+            ..opts()
+        };
+        let s = State::new(&plan, &o, None, 0.0);
+        let r = s.rate_estimate(&plan.trials[0]);
+        assert!((r - 1.0 / (1.0 / 30e6 + 1.0 / 1500e6)).abs() < 1.0, "{r}");
+        // So its probe moves ~0.15 s at 29 MB/s, not 0.15 s at the 200 MB/s guess.
+        assert!(s.size_for(&plan.trials[0], true).bytes < 5 << 20);
+    }
+
+    #[test]
     fn sizes_samples_to_the_sample_time() {
         let now = Cell::new(0.0);
         let mut fake = Fake::new(&now);
         let (_, recs) = go(&mut fake, &opts(), None, None);
-        for s in samples(&recs)
-            .iter()
-            .filter(|s| !s.warmup && s.round >= 2 && s.bytes > 0)
-        {
-            let bulk = s.wall_s - 0.25;
+        // Every measured sample's timed window lasts `--sample-time` within 20 %, from the
+        // first round on (probes and the additive model size round 1).
+        let measured: Vec<_> = samples(&recs)
+            .into_iter()
+            .filter(|s| !s.warmup && s.bytes > 0)
+            .collect();
+        assert!(measured.len() >= 12);
+        for s in measured {
+            let w = s.window_s.unwrap();
             assert!(
-                (0.2..0.45).contains(&bulk),
-                "{} round {} bulk part {bulk:.3}s",
+                (0.24..0.36).contains(&w),
+                "{} round {} window {w:.3}s",
                 s.trial,
                 s.round
             );
+            assert!(s.warmup_bytes >= 4 << 20);
         }
         // 3des (8 MB/s) got far fewer bytes than aes128-gcm (400 MB/s).
         let bytes_of = |id: &str| {

@@ -23,6 +23,8 @@ pub struct Machine {
     pub cpu_flags: Vec<String>,
     pub cpus: usize,
     pub kernel: String,
+    /// `/proc/sys/kernel/hostname` (empty when unreadable).
+    pub hostname: String,
 }
 
 /// Reads the machine facts; missing files give empty values, never an error.
@@ -34,6 +36,9 @@ pub fn machine() -> Machine {
         cpu_flags,
         cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
             .map(|s| s.trim().to_string())
             .unwrap_or_default(),
     }

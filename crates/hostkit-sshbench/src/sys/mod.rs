@@ -1,10 +1,10 @@
 //! Everything that touches the machine: the private sshd, the ssh runner (spawn, wait4
 //! rusage, debug-log verification), the KEXINIT probe, `ssh -Q` discovery, machine facts
 //! and target parsing. Pure logic stays in the crate's other modules.
-//!
-//! OWNER: S2.
 
+pub mod affinity;
 pub mod cancel;
+pub mod ceiling;
 pub mod client;
 pub mod machine;
 pub mod probe;
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 /// log file that explains it.
 #[derive(Debug, thiserror::Error)]
 pub enum SysError {
-    #[error("{step}: {source}")]
+    #[error("{step}")]
     Io {
         step: String,
         #[source]

@@ -51,18 +51,30 @@ pub fn probe(host: &str, port: u16, timeout: Duration) -> Result<ServerHello, Sy
             Err(e) => return Err(SysError::plain(step, e.to_string())),
         }
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || buf.len() > MAX_GREETING_BYTES {
+        if left.is_zero() {
+            return Err(SysError::plain(step, silent(&buf, timeout)));
+        }
+        if buf.len() > MAX_GREETING_BYTES {
             return Err(SysError::plain(
                 step,
-                "no complete KEXINIT before the timeout",
+                format!("no complete KEXINIT in the first {MAX_GREETING_BYTES} bytes"),
             ));
         }
         stream
             .set_read_timeout(Some(left))
             .map_err(|e| SysError::io(step.clone(), e))?;
-        let n = stream
-            .read(&mut chunk)
-            .map_err(|e| SysError::io(step.clone(), e))?;
+        let n = match stream.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(SysError::plain(step, silent(&buf, timeout)));
+            }
+            Err(e) => return Err(SysError::io(step.clone(), e)),
+        };
         if n == 0 {
             return Err(SysError::plain(
                 step,
@@ -70,5 +82,15 @@ pub fn probe(host: &str, port: u16, timeout: Duration) -> Result<ServerHello, Sy
             ));
         }
         buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// What a timeout means: no banner at all, or a banner but no KEXINIT.
+fn silent(buf: &[u8], timeout: Duration) -> String {
+    let secs = timeout.as_secs_f64();
+    if buf.windows(4).any(|w| w == b"SSH-") {
+        format!("no complete KEXINIT within {secs} s")
+    } else {
+        format!("no SSH banner within {secs} s (is an SSH server listening on that port?)")
     }
 }

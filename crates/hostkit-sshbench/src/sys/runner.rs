@@ -1,10 +1,17 @@
-//! The real [`TrialRunner`]: spawns the system ssh with the algorithms pinned, stdin opened on
-//! `/dev/zero` by ssh itself (no payload passes through hostkit), reaps it with wait4(2) for
-//! client user+sys CPU, and reads its LogLevel DEBUG1 stderr to verify what was negotiated
-//! (a mismatch is an error, never a silently wrong row), count NEWKEYS (rekeys), pick up the
-//! server's `/proc/$PPID/stat` line and classify refusals as unsupported.
+//! The real [`TrialRunner`]: spawns the system ssh (pinned to its CPU) with the algorithms
+//! pinned, stdin opened on `/dev/zero` by ssh itself (no payload passes through hostkit), reaps
+//! it with wait4(2) for client user+sys CPU, and reads its LogLevel DEBUG1 stderr to verify what
+//! was negotiated (a mismatch is an error, never a silently wrong row), count NEWKEYS (rekeys),
+//! pick up the server's `/proc/$PPID/stat` line and classify refusals as unsupported.
+//!
+//! Bulk samples time a window inside the connection: the remote command moves W warm-up bytes,
+//! prints a marker line, moves N bytes, prints another; hostkit timestamps the two markers as
+//! they arrive on ssh's stdout (upload: the payload goes to the remote `/dev/null`, only the
+//! markers come back) or stderr (download: the payload is ssh's stdout, opened on `/dev/null`;
+//! the markers travel as extended data on the same channel, behind the data sent before them).
 
 use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -16,10 +23,12 @@ use super::client::HOST_ALIAS;
 use super::{machine, sshd};
 use crate::plan::{Direction, Trial, TrialKind};
 use crate::record::Negotiated;
-use crate::session::{Measurement, RunnerError, TrialOutcome, TrialRunner};
+use crate::session::{Measurement, RunnerError, Size, TrialOutcome, TrialRunner};
 
 /// Marker the remote command prints before the sshd process's stat line.
 const STAT_MARKER: &str = "hostkit-stat: ";
+/// Line the remote command prints when the timed window opens and when it closes.
+pub const WINDOW_MARKER: &str = "hostkit-mark";
 
 /// Runs trials with the system ssh.
 #[derive(Debug)]
@@ -39,6 +48,8 @@ pub struct SshRunner {
     pub listener: Option<i32>,
     /// Shared with the signal thread: stops the running ssh on Ctrl-C/SIGTERM.
     pub cancel: Arc<Cancel>,
+    /// CPU ssh is pinned to (`sched_setaffinity` before exec), if any.
+    pub pin_cpu: Option<usize>,
     clk_tck: f64,
 }
 
@@ -74,6 +85,7 @@ impl SshRunner {
             baseline_kex: None,
             listener: None,
             cancel,
+            pin_cpu: None,
             clk_tck: machine::clock_ticks_per_s(),
         }
     }
@@ -102,17 +114,34 @@ pub struct Invocation {
     pub remote: String,
     /// Upload: ssh's stdin is `/dev/zero`, opened for it (otherwise `/dev/null`).
     pub stdin_zero: bool,
+    /// Where the window markers arrive, if the sample has a timed window.
+    pub markers: Option<Direction>,
     /// What to verify afterwards: (kex, cipher, mac) where `None` = not pinned.
     pub expect: (Option<String>, Option<String>, Option<Option<String>>),
     /// Auth is refused on purpose (`PreferredAuthentications=none`): exit 255 is success.
     pub kex_only: bool,
 }
 
-/// The remote command moving `bytes` in `dir`, then printing the server stat line on stderr.
-pub fn remote_command(dir: Direction, bytes: u64) -> String {
-    let transfer = match dir {
-        Direction::Up => format!("head -c {bytes} >/dev/null"),
-        Direction::Down => format!("head -c {bytes} /dev/zero"),
+/// The remote command moving `size` in `dir`, then printing the server stat line on stderr.
+/// With a payload: W warm-up bytes, a marker line, N timed bytes, a marker line (upload:
+/// markers on stdout; download: on stderr, since stdout carries the payload).
+pub fn remote_command(dir: Direction, size: Size) -> String {
+    let head = |n: u64| match dir {
+        Direction::Up => format!("head -c {n} >/dev/null"),
+        Direction::Down => format!("head -c {n} /dev/zero"),
+    };
+    let mark = match dir {
+        Direction::Up => format!("echo {WINDOW_MARKER}"),
+        Direction::Down => format!("echo {WINDOW_MARKER} >&2"),
+    };
+    let transfer = if size.bytes == 0 {
+        head(0)
+    } else {
+        format!(
+            "{}; {mark}; {}; s=$?; {mark}; (exit $s)",
+            head(size.warmup_bytes),
+            head(size.bytes)
+        )
     };
     format!(
         "{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
@@ -120,7 +149,7 @@ pub fn remote_command(dir: Direction, bytes: u64) -> String {
 }
 
 /// Builds the invocation of `trial` (pure).
-pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invocation {
+pub fn invocation(trial: &Trial, size: Size, baseline_kex: Option<&str>) -> Invocation {
     let mut options = vec!["LogLevel=DEBUG1".to_string()];
     let pin_kex = |k: &str, options: &mut Vec<String>| {
         options.push(format!("KexAlgorithms={k}"));
@@ -140,8 +169,9 @@ pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invo
             }
             Invocation {
                 options,
-                remote: remote_command(*direction, bytes),
+                remote: remote_command(*direction, size),
                 stdin_zero: *direction == Direction::Up,
+                markers: (size.bytes > 0).then_some(*direction),
                 expect: (k, Some(cipher.clone()), Some(mac.clone())),
                 kex_only: false,
             }
@@ -150,8 +180,9 @@ pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invo
             let k = baseline_kex.and_then(|k| pin_kex(k, &mut options));
             Invocation {
                 options,
-                remote: remote_command(*direction, 0),
+                remote: remote_command(*direction, Size::default()),
                 stdin_zero: *direction == Direction::Up,
+                markers: None,
                 expect: (k, None, None),
                 kex_only: false,
             }
@@ -163,6 +194,7 @@ pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invo
                 options,
                 remote: "true".into(),
                 stdin_zero: false,
+                markers: None,
                 expect: (k, None, None),
                 kex_only: true,
             }
@@ -173,6 +205,7 @@ pub fn invocation(trial: &Trial, bytes: u64, baseline_kex: Option<&str>) -> Invo
                 options,
                 remote: "true".into(),
                 stdin_zero: false,
+                markers: None,
                 expect: (k, None, None),
                 kex_only: false,
             }
@@ -267,9 +300,82 @@ pub fn verify(inv: &Invocation, got: &Negotiated) -> Result<(), String> {
     Ok(())
 }
 
+/// What a finished ssh run means for the session (pure, see [`classify`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Measured as asked.
+    Ok,
+    /// The server or client refused the combination: recorded, and the run goes on.
+    Unsupported(String),
+    /// Stops the run; the text says why (the caller adds the log's path).
+    Fatal(String),
+}
+
+/// Decides from ssh's exit code and its parsed debug log whether the sample is good, refused or
+/// a failure that must stop the run (a wrong negotiation included).
+pub fn classify(inv: &Invocation, code: Option<i32>, log: &SshLog) -> Verdict {
+    let ok = if inv.kex_only {
+        log.auth_refused && !log.negotiated.kex.is_empty()
+    } else {
+        code == Some(0)
+    };
+    if !ok {
+        if let Some(r) = &log.refusal {
+            return Verdict::Unsupported(r.clone());
+        }
+        let status = code.map_or("was killed by a signal".to_string(), |c| {
+            format!("exited with status {c}")
+        });
+        return Verdict::Fatal(format!(
+            "ssh {status}: {}",
+            log.last_error.as_deref().unwrap_or("no error message")
+        ));
+    }
+    match verify(inv, &log.negotiated) {
+        Ok(()) => Verdict::Ok,
+        Err(why) => Verdict::Fatal(format!("negotiation mismatch: {why}")),
+    }
+}
+
+/// Seconds between the first two marker arrivals, if both came.
+pub fn window_seconds(marks: &[Instant]) -> Option<f64> {
+    match marks {
+        [a, b, ..] => Some(b.duration_since(*a).as_secs_f64()),
+        _ => None,
+    }
+}
+
+/// Reads `from` line by line until EOF, copying every line to `copy` (when given) and noting
+/// the arrival time of each [`WINDOW_MARKER`] line.
+fn watch(
+    from: impl Read + Send + 'static,
+    mut copy: Option<File>,
+) -> std::thread::JoinHandle<Vec<Instant>> {
+    std::thread::spawn(move || {
+        let mut marks = Vec::new();
+        let mut reader = BufReader::with_capacity(64 * 1024, from);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {
+                    if line.starts_with(WINDOW_MARKER.as_bytes()) {
+                        marks.push(Instant::now());
+                    }
+                    if let Some(f) = copy.as_mut() {
+                        let _ = f.write_all(&line);
+                    }
+                }
+            }
+        }
+        marks
+    })
+}
+
 impl TrialRunner for SshRunner {
-    fn run(&mut self, trial: &Trial, bytes: u64) -> Result<TrialOutcome, RunnerError> {
-        let inv = invocation(trial, bytes, self.baseline_kex.as_deref());
+    fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError> {
+        let inv = invocation(trial, size, self.baseline_kex.as_deref());
         let err = |message: String| RunnerError { message };
         let log_file = File::create(self.log_path())
             .map_err(|e| err(format!("creating `{}`: {e}", self.log_path().display())))?;
@@ -293,15 +399,22 @@ impl TrialRunner for SshRunner {
         for o in &inv.options {
             cmd.arg("-o").arg(o);
         }
+        let stdout = match inv.markers {
+            Some(Direction::Up) => Stdio::piped(),
+            _ => Stdio::null(),
+        };
         cmd.arg(HOST_ALIAS)
             .arg(&inv.remote)
             .stdin(stdin)
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log_file))
+            .stdout(stdout)
+            .stderr(Stdio::piped())
             .process_group(0);
         super::die_with_parent(&mut cmd);
+        if let Some(cpu) = self.pin_cpu {
+            super::affinity::pin_command(&mut cmd, cpu);
+        }
         let t0 = Instant::now();
-        let child = cmd
+        let mut child = cmd
             .spawn()
             .map_err(|e| err(format!("starting `{}`: {e}", self.ssh.display())))?;
         let pid = child.id() as i32;
@@ -309,10 +422,14 @@ impl TrialRunner for SshRunner {
         if self.cancel.is_cancelled() {
             self.cancel.cancel();
         }
+        let err_watch = child.stderr.take().map(|e| watch(e, Some(log_file)));
+        let out_watch = child.stdout.take().map(|o| watch(o, None));
         let waited = wait4(pid);
         let wall_s = t0.elapsed().as_secs_f64();
         self.cancel.set_child(0);
         drop(child);
+        let err_marks = err_watch.and_then(|h| h.join().ok()).unwrap_or_default();
+        let out_marks = out_watch.and_then(|h| h.join().ok()).unwrap_or_default();
         let (code, ru) = waited.map_err(|e| err(format!("waiting for ssh: {e}")))?;
         let load1 = machine::load1();
         let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
@@ -320,32 +437,35 @@ impl TrialRunner for SshRunner {
         if self.cancel.is_cancelled() {
             return Err(err("interrupted".into()));
         }
-        let ok = if inv.kex_only {
-            log.auth_refused && !log.negotiated.kex.is_empty()
-        } else {
-            code == Some(0)
-        };
-        if !ok {
-            if let Some(r) = log.refusal.clone() {
-                return Ok(TrialOutcome::Unsupported(r));
+        match classify(&inv, code, &log) {
+            Verdict::Ok => {}
+            Verdict::Unsupported(r) => return Ok(TrialOutcome::Unsupported(r)),
+            Verdict::Fatal(why) => {
+                let path = self.keep_log(trial);
+                return Err(err(format!("{why} (ssh debug log: `{}`)", path.display())));
             }
-            let path = self.keep_log(trial);
-            let status = code.map_or("was killed by a signal".to_string(), |c| {
-                format!("exited with status {c}")
-            });
-            return Err(err(format!(
-                "ssh {status}: {}\nhint: see the ssh debug log `{}`",
-                log.last_error.as_deref().unwrap_or("no error message"),
-                path.display()
-            )));
         }
-        if let Err(why) = verify(&inv, &log.negotiated) {
-            let path = self.keep_log(trial);
-            return Err(err(format!(
-                "negotiation mismatch: {why}\nhint: see the ssh debug log `{}`",
-                path.display()
-            )));
-        }
+        let window_s = match inv.markers {
+            None => None,
+            Some(dir) => {
+                let marks = if dir == Direction::Up {
+                    &out_marks
+                } else {
+                    &err_marks
+                };
+                match window_seconds(marks) {
+                    Some(w) => Some(w),
+                    None => {
+                        let path = self.keep_log(trial);
+                        return Err(err(format!(
+                            "the remote command printed {} of 2 `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
+                            marks.len(),
+                            path.display()
+                        )));
+                    }
+                }
+            }
+        };
         let server = if handshake {
             // The whole connection (pre-auth kex child, monitor, session) once it is reaped.
             self.listener
@@ -359,7 +479,13 @@ impl TrialRunner for SshRunner {
                 .map(|(u, s)| (u as f64 / self.clk_tck, s as f64 / self.clk_tck))
         };
         Ok(TrialOutcome::Measured(Measurement {
-            bytes,
+            bytes: size.bytes,
+            warmup_bytes: if inv.markers.is_some() {
+                size.warmup_bytes
+            } else {
+                0
+            },
+            window_s,
             wall_s,
             client_user_s: ru.0,
             client_sys_s: ru.1,
@@ -413,6 +539,13 @@ debug1: SSH2_MSG_NEWKEYS sent\n\
 hostkit-stat: 14143 (sshd) S 13818 14143 14143 0 -1 4194560 17348 298 0 0 7 3 1 0 20 0\n\
 debug1: Exit status 0\n";
 
+    fn sz(bytes: u64) -> Size {
+        Size {
+            warmup_bytes: 65536,
+            bytes,
+        }
+    }
+
     pub(super) fn gcm() -> Trial {
         Trial {
             id: "bulk/up/aes128-gcm@openssh.com/<implicit>/curve25519-sha256".into(),
@@ -434,7 +567,7 @@ debug1: Exit status 0\n";
         assert_eq!(l.newkeys_sent, 2);
         assert_eq!(l.server_ticks, Some((7, 3)));
         assert!(l.refusal.is_none());
-        assert!(verify(&invocation(&gcm(), 1, None), &l.negotiated).is_ok());
+        assert!(verify(&invocation(&gcm(), sz(1), None), &l.negotiated).is_ok());
     }
 
     #[test]
@@ -443,11 +576,100 @@ debug1: Exit status 0\n";
             "aes128-gcm@openssh.com MAC",
             "chacha20-poly1305@openssh.com MAC",
         ));
-        let e = verify(&invocation(&gcm(), 1, None), &l.negotiated).unwrap_err();
+        let e = verify(&invocation(&gcm(), sz(1), None), &l.negotiated).unwrap_err();
         assert!(
             e.contains("`aes128-gcm@openssh.com`") && e.contains("`chacha20-poly1305@openssh.com`"),
             "{e}"
         );
+    }
+
+    /// A captured OpenSSH 9.2p1 LogLevel DEBUG1 stderr (`testdata/ssh-debug/`).
+    fn captured(name: &str) -> SshLog {
+        let path = format!("{}/testdata/ssh-debug/{name}", env!("CARGO_MANIFEST_DIR"));
+        parse_ssh_log(&std::fs::read_to_string(&path).unwrap())
+    }
+
+    fn bulk_up(cipher: &str) -> Invocation {
+        let t = Trial {
+            id: "t".into(),
+            kind: TrialKind::Bulk {
+                cipher: cipher.into(),
+                mac: None,
+                kex: "curve25519-sha256".into(),
+                direction: Direction::Up,
+            },
+        };
+        invocation(&t, sz(1 << 20), None)
+    }
+
+    #[test]
+    fn classifies_captured_ssh_logs() {
+        // A measured upload: negotiated as pinned, server stat line present.
+        let ok = captured("ok-bulk-gcm.log");
+        assert_eq!(
+            classify(&bulk_up("aes128-gcm@openssh.com"), Some(0), &ok),
+            Verdict::Ok
+        );
+        assert!(ok.server_ticks.is_some());
+        // The same log for a trial that pinned something else: a mismatch stops the run.
+        let v = classify(&bulk_up("aes128-ctr"), Some(0), &ok);
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("negotiation mismatch")),
+            "{v:?}"
+        );
+        // The server does not offer the cipher: recorded, the run goes on.
+        let v = classify(
+            &bulk_up("aes256-ctr"),
+            Some(255),
+            &captured("refused-cipher.log"),
+        );
+        assert!(
+            matches!(&v, Verdict::Unsupported(m) if m.contains("no matching cipher found")),
+            "{v:?}"
+        );
+        // Kex-only: auth refused on purpose after the key exchange is success.
+        let kex = Trial {
+            id: "kex/ecdh".into(),
+            kind: TrialKind::KexOnly {
+                kex: "ecdh-sha2-nistp256".into(),
+            },
+        };
+        let inv = invocation(&kex, Size::default(), None);
+        assert_eq!(
+            classify(&inv, Some(255), &captured("kex-only.log")),
+            Verdict::Ok
+        );
+        // ...but the same exit without a key exchange (nothing listening) is fatal.
+        let v = classify(&inv, Some(255), &captured("connection-refused.log"));
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("Connection refused")),
+            "{v:?}"
+        );
+        // A remote command failing is fatal and names the status.
+        let v = classify(
+            &bulk_up("aes128-gcm@openssh.com"),
+            Some(3),
+            &captured("remote-exit-3.log"),
+        );
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("status 3")),
+            "{v:?}"
+        );
+        // Killed by a signal.
+        let v = classify(&bulk_up("aes128-gcm@openssh.com"), None, &ok);
+        assert!(
+            matches!(&v, Verdict::Fatal(m) if m.contains("killed by a signal")),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn window_is_the_time_between_the_first_two_marks() {
+        let t0 = Instant::now();
+        let t1 = t0 + Duration::from_millis(300);
+        assert_eq!(window_seconds(&[t0]), None);
+        let w = window_seconds(&[t0, t1]).unwrap();
+        assert!((w - 0.3).abs() < 1e-9);
     }
 
     #[test]
@@ -460,27 +682,42 @@ debug1: Exit status 0\n";
 
     #[test]
     fn invocations_pin_algorithms_and_pick_stdin() {
-        let up = invocation(&gcm(), 4096, None);
+        let up = invocation(&gcm(), sz(4096), None);
         assert!(up.stdin_zero);
         assert!(
             up.options
                 .contains(&"Ciphers=aes128-gcm@openssh.com".to_string())
         );
         assert!(!up.options.iter().any(|o| o.starts_with("MACs=")));
-        assert!(up.remote.starts_with("head -c 4096 >/dev/null;"));
+        assert!(
+            up.remote.starts_with(
+                "head -c 65536 >/dev/null; echo hostkit-mark; head -c 4096 >/dev/null;"
+            ),
+            "{}",
+            up.remote
+        );
+        assert_eq!(up.markers, Some(Direction::Up));
         let kex = Trial {
             id: "kex/x".into(),
             kind: TrialKind::KexOnly {
                 kex: "ecdh-sha2-nistp256".into(),
             },
         };
-        let k = invocation(&kex, 0, None);
+        let k = invocation(&kex, Size::default(), None);
         assert!(k.kex_only && !k.stdin_zero);
         assert!(
             k.options
                 .contains(&"PreferredAuthentications=none".to_string())
         );
-        let down = remote_command(Direction::Down, 10);
-        assert!(down.starts_with("head -c 10 /dev/zero;"));
+        let down = remote_command(Direction::Down, sz(10));
+        assert!(
+            down.starts_with(
+                "head -c 65536 /dev/zero; echo hostkit-mark >&2; head -c 10 /dev/zero;"
+            ),
+            "{down}"
+        );
+        assert!(
+            remote_command(Direction::Up, Size::default()).starts_with("head -c 0 >/dev/null;")
+        );
     }
 }

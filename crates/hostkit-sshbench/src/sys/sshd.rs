@@ -32,12 +32,24 @@ pub struct PrivateSshd {
     port: u16,
     user: String,
     sshd: PathBuf,
+    /// CPU the listener (and so every connection's sshd) is pinned to.
+    cpu: Option<usize>,
 }
 
 impl PrivateSshd {
     /// Creates keys and config, starts `sshd -D` on a free loopback port and waits until it
     /// accepts connections. `sshd` is `--sshd PATH` or searched in the usual places.
     pub fn start(ssh: &SshClient, sshd: Option<&Path>) -> Result<Self, SysError> {
+        Self::start_pinned(ssh, sshd, None)
+    }
+
+    /// [`PrivateSshd::start`] with the listener pinned to `cpu` (its per-connection children
+    /// inherit the affinity).
+    pub fn start_pinned(
+        ssh: &SshClient,
+        sshd: Option<&Path>,
+        cpu: Option<usize>,
+    ) -> Result<Self, SysError> {
         let sshd = locate_sshd(sshd)?;
         remove_stale_dirs();
         let dir = make_private_dir()?;
@@ -47,6 +59,7 @@ impl PrivateSshd {
             port: 0,
             user: current_user()?,
             sshd,
+            cpu,
         };
         me.make_keys(ssh)?;
         let algos = AlgoLists::query(ssh)?;
@@ -221,6 +234,9 @@ impl PrivateSshd {
             .stderr(Stdio::null())
             .process_group(0);
         super::die_with_parent(&mut cmd);
+        if let Some(cpu) = self.cpu {
+            super::affinity::pin_command(&mut cmd, cpu);
+        }
         let child = cmd
             .spawn()
             .map_err(|e| SysError::io(format!("starting `{}`", self.sshd.display()), e))?;

@@ -103,7 +103,10 @@ pub struct CheckCli {
 ///   hostkit ntp check -H ntp1 -w 0.5 -c 1 --compat check_ntp_time
 ///
 /// Installed as a symlink named `check_ntp_time`, hostkit accepts that plugin's options
-/// (-H -p -w -c -o -t -4 -6 -v -q) and prints its monitoring-plugins 2.3 line.
+/// (-H -p -w -c -o -t -4 -6 -v -q --extra-opts) and prints its monitoring-plugins 2.3 line.
+/// `--compat check_ntp_time` keeps hostkit's flags but behaves as that plugin: -w/-c read
+/// with C strtod (`inf`, `nan`, `0x1p3`), names resolved before -t starts, no root distance
+/// limit, its first line.
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct CheckArgs {
@@ -153,8 +156,16 @@ pub struct CheckArgs {
     /// Critical range for the server's stratum.
     #[arg(long, value_name = "RANGE")]
     pub stratum_critical: Option<String>,
-    /// Servers with a larger root distance (seconds) count as unsynchronised.
-    #[arg(long, default_value = "1.5", value_name = "SECONDS")]
+    /// Refuse servers whose root distance (root delay / 2 + root dispersion, RFC 5905 §11.2:
+    /// how far their clock may be from the reference) exceeds SECONDS; the message names the
+    /// value (`root distance 10.2 s > 1.5 s`). Windows w32time servers often report ~10 s.
+    /// Not with --compat (check_ntp_time has no such limit).
+    #[arg(
+        long,
+        default_value = "1.5",
+        value_name = "SECONDS",
+        conflicts_with = "compat"
+    )]
     pub max_root_distance: f64,
     /// Known offset of the servers in seconds, subtracted from the measured offset.
     #[arg(
@@ -174,8 +185,8 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "nagios")]
     pub format: CheckFormat,
-    /// Write the output to FILE atomically (temp file + rename) instead of stdout, e.g. into
-    /// node_exporter's textfile directory; the exit code is unchanged.
+    /// Write the output to FILE atomically (temp file + rename) instead of stdout (`-` is
+    /// stdout), e.g. into node_exporter's textfile directory; the exit code is unchanged.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print the first line exactly as another plugin would.

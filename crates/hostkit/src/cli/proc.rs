@@ -12,10 +12,14 @@ pub enum ProcCommand {
     ///
     /// Reads /proc/PID/stat directly (never cmdline or environ, which can hang on stuck
     /// processes), splits the command name at the last `)` so every name is safe, and sorts by
-    /// system time. Times are seconds of CPU since the process started (snapshot) or within
-    /// each interval (`-i`), where %USR and %SYS are percent of one CPU over the monotonic time
-    /// that really elapsed. S shows the main thread's state; `S+D` marks a process whose main
-    /// thread sleeps while another of its threads is in D (uninterruptible).
+    /// system time. A snapshot shows seconds of CPU since each process started; with `-i`
+    /// every interval shows percent of one CPU over the monotonic time that really elapsed:
+    /// %USR, %SYS, %CUSR/%CSYS (children reaped within the interval), %WAIT (run-queue wait,
+    /// schedstat) and a footer saying how much of the CPU time in /proc/stat the processes
+    /// account for. Every interval carries a timestamp; `-c N` and Ctrl-C end with an Average
+    /// block (exit 0). USER is the effective user. S shows the main thread's state (the live
+    /// threads' when the main thread has exited); `S+D` marks a process whose main thread
+    /// sleeps while another of its threads is in D (uninterruptible).
     #[command(after_long_help = TIME_EXAMPLES)]
     Time(TimeArgs),
     /// Explain the load average: runnable (R) + uninterruptible (D) threads, the D culprits.
@@ -38,21 +42,25 @@ pub enum ProcCommand {
 const TIME_EXAMPLES: &str = "\
 Examples:
   hostkit proc time                      top 20 processes by system CPU time since start
-  hostkit proc time -i 1 -c 5            five 1-second intervals: %usr, %sys per process
+  hostkit proc time -i 1 -c 5            five 1-second intervals, then their average
+  hostkit proc time -i 1 --children      fold reaped children into their parent (shell loops)
   hostkit proc time --state D --all      every process in D (uninterruptible)
   hostkit proc time --by comm            totals per command name (\"43 x LLAWP\")
   hostkit proc time -u www-data --comm '^php'   filters: user, command regex
   hostkit proc time --threads -p 1234    one row per thread of PID 1234
   hostkit proc time -i 5 -c 12 --fail-on-d-age 30   exit 1 if a process stays in D for 30 s
   hostkit proc time --format json | jq '.processes[0]'
-  hostkit proc time -i 15 --prom-file /var/lib/node_exporter/proc.prom";
+  hostkit proc time -i 1 -c 60 --format csv --output cpu.csv   log a minute as CSV
+  hostkit proc time -i 15 --prom-file /var/lib/node_exporter/textfile/proc.prom";
 
 const LOAD_EXAMPLES: &str = "\
 Examples:
   hostkit proc load                      the sentence, D culprits, trend, PSI
   sudo hostkit proc load --stack         also fold the kernel stacks of D tasks
+  hostkit proc load --window 3           average R and D over 3 seconds
   hostkit proc load --nagios -w 10 -c 50 Nagios check on the number of D threads
-  hostkit proc load --format prometheus --prom-file /var/lib/node_exporter/load.prom";
+  hostkit proc load --nagios -w 5:10 -c @20:30 -t 5   Nagios ranges, 5 s timeout
+  hostkit proc load --prom-file /var/lib/node_exporter/textfile/load.prom";
 
 const CAPTURE_EXAMPLES: &str = "\
 Examples:
@@ -85,6 +93,8 @@ pub enum SortKey {
     Cutime,
     /// Reaped children's system time.
     Cstime,
+    /// Run-queue wait (with `-i`).
+    Wait,
     /// Thread count.
     Threads,
     /// Time since start (oldest first).
@@ -107,7 +117,7 @@ pub enum GroupKey {
 }
 
 /// Options shared by the reading commands.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct SourceArgs {
     /// Read this proc tree instead of /proc: a procfs mount (e.g. /host/proc) or a directory
     /// written by `hostkit proc capture`.
@@ -121,18 +131,24 @@ pub struct SourceArgs {
 }
 
 /// Output options shared by `time` and `load`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Also write Prometheus metrics to PATH atomically (temp file + rename); with `-i`,
-    /// rewritten every interval.
+    /// Write the rendered output to FILE instead of stdout (`-` for stdout); with `-i` every
+    /// interval is appended as it is rendered.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write Prometheus metrics to PATH, a node_exporter textfile-collector file:
+    /// written to a new temp file in the same directory, then renamed over PATH, which must
+    /// be a regular file or not exist (a FIFO, device or symlink is refused). With `-i`,
+    /// rewritten every interval; a failed write is reported on stderr and retried next time.
     #[arg(long, value_name = "PATH")]
     pub prom_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct TimeArgs {
     /// Sample every SECS seconds and show per-interval %usr/%sys (e.g. `1`, `0.5`).
     #[arg(short, long, value_name = "SECS", value_parser = parse_interval)]
@@ -165,15 +181,20 @@ pub struct TimeArgs {
     /// Hide kernel threads.
     #[arg(long)]
     pub no_kthreads: bool,
-    /// Add CUTIME and CSTIME: CPU time of reaped children.
+    /// Fold the CPU time of reaped children into their parent, like `pidstat -T ALL`
+    /// (UTIME/STIME or %USR/%SYS include it; CUTIME/CSTIME columns show that part). Shell
+    /// loops and build drivers whose work happens in short-lived children then show it.
     #[arg(long)]
     pub children: bool,
     /// Show the wall-clock START time instead of ELAPSED.
     #[arg(long)]
     pub start: bool,
-    /// One row per thread (snapshot only).
-    #[arg(long, conflicts_with_all = ["interval", "by"])]
+    /// One row per thread (with `-i`: per-interval %USR/%SYS per thread).
+    #[arg(long, conflicts_with = "by")]
     pub threads: bool,
+    /// Timestamps in local time with its UTC offset instead of UTC (RFC 3339 either way).
+    #[arg(long)]
+    pub local_time: bool,
     /// With `-i`: exit 1 as soon as a process has stayed in D (a D thread in every sample)
     /// for SECS seconds, naming it on stderr.
     #[arg(long, value_name = "SECS", requires = "interval", value_parser = parse_age)]
@@ -187,7 +208,7 @@ pub struct TimeArgs {
     pub source: SourceArgs,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct LoadArgs {
     /// Also read and fold /proc/TID/stack of D threads (needs root).
     #[arg(long)]
@@ -195,16 +216,36 @@ pub struct LoadArgs {
     /// Show at most N culprit groups.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = parse_top)]
     pub top: usize,
+    /// Sample the task states over SECS seconds (several passes) and report the averages,
+    /// with run-queue wait from schedstat; `0` reads one instant.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0, value_parser = parse_window)]
+    pub window: f64,
     /// Nagios plugin mode on the number of D threads: exit 0 OK, 1 WARNING, 2 CRITICAL,
-    /// 3 UNKNOWN, one status line with perfdata on stdout.
-    #[arg(long)]
+    /// 3 UNKNOWN, one status line with perfdata on stdout. Usage errors are UNKNOWN too.
+    #[arg(long, conflicts_with_all = ["format", "output", "prom_file"])]
     pub nagios: bool,
-    /// WARNING when more than N threads are in D (with --nagios).
-    #[arg(short, long, value_name = "N", requires = "nagios")]
+    /// WARNING range for the D thread count (Nagios syntax: `10` alerts above 10, `5:10`
+    /// outside 5..10, `@5:10` inside 5..10, `~:10` above 10 with no lower bound).
+    #[arg(
+        short,
+        long,
+        value_name = "RANGE",
+        requires = "nagios",
+        allow_hyphen_values = true
+    )]
     pub warning: Option<String>,
-    /// CRITICAL when more than N threads are in D (with --nagios).
-    #[arg(short, long, value_name = "N", requires = "nagios")]
+    /// CRITICAL range for the D thread count (same syntax as -w).
+    #[arg(
+        short,
+        long,
+        value_name = "RANGE",
+        requires = "nagios",
+        allow_hyphen_values = true
+    )]
     pub critical: Option<String>,
+    /// With --nagios: UNKNOWN after SECS seconds (a stuck /proc read must not hang the check).
+    #[arg(short = 't', long, value_name = "SECS", default_value_t = 10.0, requires = "nagios", value_parser = parse_window)]
+    pub timeout: f64,
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
@@ -229,6 +270,15 @@ fn parse_interval(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && (0.01..=86_400.0).contains(&v) => Ok(v),
         _ => Err(format!(
             "`{s}` is not an interval; expected seconds between 0.01 and 86400, such as `1` or `0.5`"
+        )),
+    }
+}
+
+fn parse_window(s: &str) -> Result<f64, String> {
+    match s.trim_end_matches('s').parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "`{s}` is not a duration; expected seconds between 0 and 3600, such as `1` or `0.5`"
         )),
     }
 }

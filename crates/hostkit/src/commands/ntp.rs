@@ -4,21 +4,26 @@
 //! `check_ntp_time` personality lives in `ntp/compat.rs`, `drift` in `ntp/drift.rs`.
 
 mod compat;
+mod compat_run;
 mod drift;
 
 use std::time::{Duration, Instant};
 
 use hostkit_nagios::{Range, Status, Thresholds};
 use hostkit_ntp::check::Policy;
-use hostkit_ntp::render::{self, CompatOptions};
+use hostkit_ntp::render;
 use hostkit_ntp::report::{Report, ResolveFailure};
 use hostkit_ntp::select::summarize;
 use hostkit_ntp::server::{Family, ServerSpec, parse_port, parse_server};
 use hostkit_ntp::sys::{exchange, resolve};
+use hostkit_render::json::Envelope;
 
 pub use compat::check_ntp_time_personality;
 
 use crate::cli::ntp::{CheckArgs, CheckFormat, NtpCommand, Unreachable};
+use anyhow::Context;
+
+use crate::error;
 use crate::exit::Outcome;
 use crate::output;
 
@@ -50,6 +55,18 @@ pub(crate) fn unknown(message: &str) -> anyhow::Result<Outcome> {
     for line in lines {
         text.push_str(line);
         text.push('\n');
+    }
+    output::print_text(&text)?;
+    Ok(Outcome::Code(Status::Unknown.code()))
+}
+
+/// A typed usage error the Nagios way: `NTP UNKNOWN: cause: cause` on stdout, then its hints
+/// on `hint:` lines (as `exit::report` prints them on stderr for other commands); exit 3.
+pub(crate) fn unknown_error(err: &anyhow::Error) -> anyhow::Result<Outcome> {
+    let r = crate::error::Rendered::of(err);
+    let mut text = format!("NTP UNKNOWN: {}\n", r.causes.join(": "));
+    for h in &r.hints {
+        text.push_str(&format!("hint: {h}\n"));
     }
     output::print_text(&text)?;
     Ok(Outcome::Code(Status::Unknown.code()))
@@ -88,39 +105,33 @@ pub fn check_fast_path() -> Option<crate::exit::ExitCode> {
     })
 }
 
-fn seconds(value: f64, flag: &str, min: f64) -> Result<Duration, String> {
+fn seconds(value: f64, flag: &str, min: f64) -> anyhow::Result<Duration> {
     if value.is_finite() && value >= min && value <= 86_400.0 {
         Ok(Duration::from_secs_f64(value))
     } else {
-        Err(format!(
-            "invalid {flag} `{value}`\nhint: give a number of seconds from {min} to 86400"
+        Err(error::hinted(
+            format!("invalid {flag} `{value}`"),
+            format!("give a number of seconds from {min} to 86400"),
         ))
     }
 }
 
-fn range(text: Option<&str>, flag: &str) -> Result<Option<Range>, String> {
-    text.map(|t| Range::parse(t).map_err(|e| format!("{flag}: {e}")))
+fn range(text: Option<&str>, flag: &str) -> anyhow::Result<Option<Range>> {
+    text.map(|t| Range::parse(t).with_context(|| flag.to_string()))
         .transpose()
 }
 
-/// The monitoring-plugins 2.x range parser, whose only error text is `Range format incorrect`.
-pub(crate) fn legacy_range(text: &str) -> Result<Option<Range>, String> {
-    Range::parse_legacy(text)
-        .map(Some)
-        .map_err(|_| "Range format incorrect".to_string())
-}
-
-fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
+fn config_from_args(a: &CheckArgs) -> anyhow::Result<CheckConfig> {
     let port = parse_port(&a.port).ok_or_else(|| {
-        format!(
-            "invalid port `{}`\nhint: use a number from 1 to 65535 (or `ntp`)",
-            a.port
+        error::hinted(
+            format!("invalid port `{}`", a.port),
+            "use a number from 1 to 65535 (or `ntp`)",
         )
     })?;
     let specs = a
         .hosts
         .iter()
-        .map(|h| parse_server(h, port).map_err(|e| e.to_string()))
+        .map(|h| parse_server(h, port))
         .collect::<Result<Vec<_>, _>>()?;
     let family = match (a.ipv4, a.ipv6) {
         (true, _) => Family::V4,
@@ -128,13 +139,16 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
         _ => Family::Any,
     };
     if !(a.max_root_distance.is_finite() && a.max_root_distance > 0.0) {
-        return Err(format!(
-            "invalid --max-root-distance `{}`\nhint: give a positive number of seconds",
-            a.max_root_distance
+        return Err(error::hinted(
+            format!("invalid --max-root-distance `{}`", a.max_root_distance),
+            "give a positive number of seconds, e.g. `--max-root-distance 16` for w32time servers",
         ));
     }
     if !a.expect_offset.is_finite() {
-        return Err("invalid --expect-offset\nhint: give a number of seconds".into());
+        return Err(error::hinted(
+            "invalid --expect-offset",
+            "give a number of seconds",
+        ));
     }
     Ok(CheckConfig {
         specs,
@@ -144,16 +158,9 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
         timeout: seconds(a.timeout, "--timeout", 0.001)?,
         max_root_distance_seconds: a.max_root_distance,
         policy: Policy {
-            offset: if a.compat.is_some() {
-                Thresholds {
-                    warning: legacy_range(&a.warning)?,
-                    critical: legacy_range(&a.critical)?,
-                }
-            } else {
-                Thresholds {
-                    warning: range(Some(&a.warning), "-w/--warning")?,
-                    critical: range(Some(&a.critical), "-c/--critical")?,
-                }
+            offset: Thresholds {
+                warning: range(Some(&a.warning), "-w/--warning")?,
+                critical: range(Some(&a.critical), "-c/--critical")?,
             },
             signed_thresholds: a.signed_thresholds,
             stratum: Thresholds {
@@ -174,7 +181,7 @@ fn config_from_args(a: &CheckArgs) -> Result<CheckConfig, String> {
 pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
     let start = Instant::now();
     let deadline = start + window;
-    let resolved = resolve::resolve(&cfg.specs, cfg.family, deadline);
+    let resolved = resolve::resolve(&cfg.specs, cfg.family, Some(deadline));
     let mut targets = Vec::new();
     let mut failures = Vec::new();
     for (spec, r) in cfg.specs.iter().zip(resolved) {
@@ -201,26 +208,60 @@ pub(crate) fn execute(cfg: &CheckConfig, window: Duration) -> Report {
     Report::new(summaries, failures, &cfg.policy, elapsed_ms)
 }
 
+/// `ntp check --compat check_ntp_time`: hostkit's flags, check_ntp_time's behaviour and line.
+fn check_compat(a: &CheckArgs) -> anyhow::Result<Outcome> {
+    let port = match parse_port(&a.port) {
+        Some(p) => p,
+        None => {
+            return unknown_error(&error::hinted(
+                format!("invalid port `{}`", a.port),
+                "use a number from 1 to 65535 (or `ntp`)",
+            ));
+        }
+    };
+    let specs = match a
+        .hosts
+        .iter()
+        .map(|h| parse_server(h, port))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(specs) => specs,
+        Err(e) => return unknown_error(&e.into()),
+    };
+    let interval = match seconds(a.interval, "--interval", 0.0) {
+        Ok(d) => d,
+        Err(err) => return unknown_error(&err),
+    };
+    let req = compat_run::Request {
+        specs,
+        family: match (a.ipv4, a.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        },
+        warning: a.warning.clone(),
+        critical: a.critical.clone(),
+        timeout_seconds: a.timeout,
+        timeout_text: a.timeout.to_string(),
+        expect_offset_seconds: a.expect_offset,
+        samples: a.samples,
+        interval,
+        quiet: a.quiet,
+        verbose: a.verbose,
+    };
+    let printed = compat_run::run(&req);
+    output::print_text(&printed.stdout)?;
+    Ok(Outcome::Code(printed.status.code()))
+}
+
 fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
+    if a.compat.is_some() {
+        return check_compat(a);
+    }
     let cfg = match config_from_args(a) {
         Ok(cfg) => cfg,
-        Err(message) if a.compat.is_some() && message == "Range format incorrect" => {
-            // check_ntp_time 2.3 prints this without a newline.
-            output::print_text(&message)?;
-            return Ok(Outcome::Code(Status::Unknown.code()));
-        }
-        Err(message) => return unknown(&message),
+        Err(err) => return unknown_error(&err),
     };
-    if a.compat.is_some() {
-        let opts = CompatOptions {
-            thresholds: cfg.policy.offset.clone(),
-            quiet: a.quiet,
-        };
-        let report = execute(&cfg, cfg.timeout);
-        let (line, status) = render::compat_line(&report, &opts);
-        output::print_text(&line)?;
-        return Ok(Outcome::Code(status.code()));
-    }
     let report = execute(&cfg, cfg.timeout);
     let plugin = render::nagios(&report, &cfg.policy, a.verbose);
     let text = match a.format {
@@ -232,13 +273,16 @@ fn check(a: &CheckArgs) -> anyhow::Result<Outcome> {
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            serde_json::to_string_pretty(&report.to_json(&summary))? + "\n"
+            Envelope::new(
+                "ntp check",
+                Report::SCHEMA_VERSION,
+                output::now_unix_seconds(),
+                report.to_json(&summary),
+            )
+            .to_pretty()
         }
         CheckFormat::Prometheus => render::prometheus(&report),
     };
-    match &a.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print_text(&text)?,
-    }
+    output::emit(a.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Code(report.verdict.status.code()))
 }

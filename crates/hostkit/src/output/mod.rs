@@ -66,12 +66,10 @@ pub struct NotRegular {
     pub what: &'static str,
 }
 
-/// Writes `contents` to `path` atomically: a temp file created exclusively (`O_EXCL`, so a
-/// planted symlink is never followed) in the same directory, fsync, rename. Readers
-/// (node_exporter's textfile collector, monitoring) never see a half-written file. A `path`
-/// that exists and is not a regular file (a symlink, FIFO, device, socket, directory) is
-/// refused: replacing it would destroy something that is not ours.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+/// Refuses a `path` that exists and is not a regular file (see [`write_atomic`]); lets a
+/// command that rewrites a file again and again (`proc time -i --prom-file`) refuse it before
+/// its first pass.
+pub fn check_replaceable(path: &Path) -> anyhow::Result<()> {
     use std::os::unix::fs::FileTypeExt;
     if let Ok(meta) = std::fs::symlink_metadata(path) {
         let t = meta.file_type();
@@ -96,6 +94,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
             .hint("pass the path of a regular file (it is replaced) or of a file that does not exist yet");
         }
     }
+    Ok(())
+}
+
+/// Writes `contents` to `path` atomically: a temp file created exclusively (`O_EXCL`, so a
+/// planted symlink is never followed) in the same directory, fsync, rename. Readers
+/// (node_exporter's textfile collector, monitoring) never see a half-written file. A `path`
+/// that exists and is not a regular file (a symlink, FIFO, device, socket, directory) is
+/// refused: replacing it would destroy something that is not ours.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    check_replaceable(path)?;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -138,6 +146,39 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, s
         }
     }
     Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
+}
+
+/// Where the blocks of a long run go: stdout, or the `--output FILE` created (truncated) once
+/// and appended to as each block is rendered (an interval log must not wait for the end).
+pub enum Sink {
+    /// Standard output.
+    Stdout,
+    /// A file.
+    File(std::fs::File, std::path::PathBuf),
+}
+
+impl Sink {
+    /// Stdout for `None` or `-`, else creates (truncates) FILE.
+    pub fn open(path: Option<&Path>) -> anyhow::Result<Sink> {
+        match path {
+            None => Ok(Sink::Stdout),
+            Some(p) if p.as_os_str() == "-" => Ok(Sink::Stdout),
+            Some(p) => std::fs::File::create(p)
+                .map(|f| Sink::File(f, p.to_path_buf()))
+                .with_context(|| format!("cannot create output file `{}`", p.display())),
+        }
+    }
+
+    /// Writes `text` and flushes.
+    pub fn write(&mut self, text: &str) -> anyhow::Result<()> {
+        match self {
+            Sink::Stdout => write_stdout(text.as_bytes()),
+            Sink::File(f, p) => f
+                .write_all(text.as_bytes())
+                .and_then(|()| f.flush())
+                .with_context(|| format!("writing `{}`", p.display())),
+        }
+    }
 }
 
 #[cfg(test)]

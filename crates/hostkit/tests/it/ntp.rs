@@ -8,28 +8,28 @@ use hostkit_testkit::chronyd::{Chronyd, ChronydOptions};
 use hostkit_testkit::cli::{Run, run};
 use hostkit_testkit::ntp_responder::{Behaviour, Responder, refused_port};
 
-const ORACLE: &str = "/usr/lib/nagios/plugins/check_ntp_time";
+pub(crate) const ORACLE: &str = "/usr/lib/nagios/plugins/check_ntp_time";
 
-fn check(args: &[&str]) -> Run {
+pub(crate) fn check(args: &[&str]) -> Run {
     let mut all = vec!["ntp", "check"];
     all.extend_from_slice(args);
     run(&crate::bin(), all)
 }
 
 /// A `check_ntp_time` symlink to the hostkit binary, in a temp dir that lives as long as it.
-struct Symlink {
+pub(crate) struct Symlink {
     _dir: tempfile::TempDir,
-    path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
-fn symlink() -> Symlink {
+pub(crate) fn symlink() -> Symlink {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("check_ntp_time");
     std::os::unix::fs::symlink(crate::bin(), &path).unwrap();
     Symlink { _dir: dir, path }
 }
 
-fn oracle(args: &[&str]) -> Run {
+pub(crate) fn oracle(args: &[&str]) -> Run {
     assert!(
         Path::new(ORACLE).exists(),
         "{ORACLE} missing: run scripts/install-deps"
@@ -38,7 +38,7 @@ fn oracle(args: &[&str]) -> Run {
 }
 
 /// The line with every number replaced by `N`: the "shape" two plugins must share.
-fn shape(line: &str) -> String {
+pub(crate) fn shape(line: &str) -> String {
     let re = regex::Regex::new(r"-?\d+(\.\d+)?(e[-+]\d+)?").unwrap();
     re.replace_all(line, "N").into_owned()
 }
@@ -116,6 +116,9 @@ fn chronyd_on_both_loopbacks_is_ok() {
     assert_eq!(j["servers"][0]["received"], 3);
     assert!(j["offset_seconds"].as_f64().unwrap().abs() < 0.01, "{j}");
     assert!(j["servers"][0]["jitter_seconds"].is_number());
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["command"], "ntp check");
+    crate::docs::assert_documented("ntp.md", &j);
 }
 
 #[test]
@@ -124,13 +127,13 @@ fn prometheus_output() {
     let r = check(&["-H", &c.v4(), "--format", "prometheus"]);
     assert_eq!(r.code, Some(0), "{r:?}");
     let want = format!(
-        "ntp_check_up{{host=\"{}\",address=\"{}\"}} 1",
+        "hostkit_ntp_up{{host=\"{}\",address=\"{}\"}} 1",
         c.v4(),
         c.v4()
     );
     assert!(r.stdout.contains(&want), "{}", r.stdout);
-    assert!(r.stdout.contains("ntp_check_stratum{"), "{}", r.stdout);
-    assert!(r.stdout.contains("ntp_check_status 0"), "{}", r.stdout);
+    assert!(r.stdout.contains("hostkit_ntp_stratum{"), "{}", r.stdout);
+    assert!(r.stdout.contains("hostkit_ntp_status 0"), "{}", r.stdout);
     // --output writes the same exposition atomically for node_exporter's textfile collector.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ntp.prom");

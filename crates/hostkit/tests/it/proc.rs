@@ -128,12 +128,12 @@ fn every_state_shows_through_json() {
         "-p",
         &h.pid.to_string(),
     ]);
-    let rows = find(&r.json(), h.pid)["thread_rows"].clone();
+    let rows = r.json()["threads"].clone();
     let dthr = rows
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["state"] == "D")
+        .find(|t| t["state"] == "D" && t["pid"] == h.pid)
         .expect("a D thread row");
     assert_eq!(dthr["comm"], HIDDEN_THREAD_COMM);
     assert_eq!(dthr["tid"], h.d_tid().unwrap());
@@ -205,7 +205,8 @@ fn load_names_the_d_culprits_and_nagios_counts_them() {
         &d.pid.to_string(),
     ]);
     assert_eq!(r.code, Some(0), "{r:?}");
-    let last: Value = serde_json::from_str(r.stdout.lines().last().unwrap()).unwrap();
+    let last: Value = serde_json::from_str(r.stdout.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(last["mode"], "interval", "{last:#}");
     assert!(
         find(&last, d.pid)["d_seconds"].as_f64().unwrap() >= 0.2,
         "{last:#}"
@@ -218,7 +219,7 @@ fn load_names_the_d_culprits_and_nagios_counts_them() {
     let ok = hk(["proc", "load", "--nagios", "-w", "100000", "-c", "100000"]);
     assert_eq!(ok.code, Some(0), "{ok:?}");
     assert!(
-        ok.stdout.starts_with("PROC LOAD OK: ") && ok.stdout.contains("| d_threads="),
+        ok.stdout.starts_with("PROC LOAD OK: ") && ok.stdout.contains("|d_threads="),
         "{}",
         ok.stdout
     );
@@ -274,7 +275,7 @@ fn interval_mode_separates_system_from_user_time() {
             "proc", "time", "-i", "1", "-c", "1", "--format", "json", "--comm", "^hk-iv-",
         ]);
         assert_eq!(r.code, Some(0), "{r:?}");
-        let doc: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+        let doc: Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
         assert_eq!(doc["mode"], "interval");
         let e = doc["elapsed_seconds"].as_f64().unwrap();
         assert!((0.9..5.0).contains(&e), "elapsed {e}");
@@ -449,7 +450,7 @@ fn prom_file_is_written_atomically() {
     assert_eq!(r.code, Some(0), "{r:?}");
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
-        text.contains("# TYPE hostkit_proc_comm_cpu_seconds gauge"),
+        text.contains("# TYPE hostkit_proc_comm_cpu_seconds_total counter"),
         "{text}"
     );
     assert!(!text.contains("pid="), "no PID labels: {text}");
@@ -458,6 +459,21 @@ fn prom_file_is_written_atomically() {
         1,
         "temp file left behind"
     );
+}
+
+/// Output with its wall-clock parts (RFC 3339 timestamps, the Prometheus update time)
+/// replaced, for snapshots.
+fn redact_time(text: &str) -> String {
+    // Only the sample's own timestamps: at a line start (table headline, CSV) or as JSON
+    // `time`; START columns of captured trees stay.
+    let ts = regex::Regex::new(
+        r#"(?m)(^|"(?:time|generated_at)": ?")\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)"#,
+    )
+    .unwrap();
+    let prom =
+        regex::Regex::new(r"(hostkit_proc_last_update_timestamp_seconds\{[^}]*\}) \S+").unwrap();
+    let text = ts.replace_all(text, "${1}[TIME]");
+    prom.replace_all(&text, "$1 [NOW]").into_owned()
 }
 
 /// Captured and hand-made trees rendered in every format.
@@ -477,7 +493,7 @@ fn captured_trees_render_in_every_format() {
                 format,
             ]);
             assert_eq!(r.code, Some(0), "{tree} {format}: {r:?}");
-            insta::assert_snapshot!(format!("time-{tree}-{format}"), r.stdout);
+            insta::assert_snapshot!(format!("time-{tree}-{format}"), redact_time(&r.stdout));
         }
         for extra in [
             &["--by", "comm"][..],
@@ -492,13 +508,13 @@ fn captured_trees_render_in_every_format() {
             assert_eq!(r.code, Some(0), "{args:?}: {r:?}");
             insta::assert_snapshot!(
                 format!("time-{tree}-{}", extra.join("").replace('-', "")),
-                r.stdout
+                redact_time(&r.stdout)
             );
         }
         for format in ["table", "json", "csv", "prometheus"] {
             let r = hk(["proc", "load", "--proc-root", root, "--format", format]);
             assert_eq!(r.code, Some(0), "{tree} load {format}: {r:?}");
-            insta::assert_snapshot!(format!("load-{tree}-{format}"), r.stdout);
+            insta::assert_snapshot!(format!("load-{tree}-{format}"), redact_time(&r.stdout));
         }
         let r = hk([
             "proc",

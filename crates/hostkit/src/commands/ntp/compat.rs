@@ -1,24 +1,24 @@
 //! The `check_ntp_time` personality: when hostkit runs under that name (a symlink), it parses
 //! the monitoring-plugins 2.3 option set with getopt_long rules (bundled short options,
 //! `-Hhost`, `--opt=value`, unique long prefixes, permuted operands) and prints that plugin's
-//! first line byte for byte, its usage errors included. Measurement is hostkit's: parallel,
-//! validated, minimum-delay of 4 samples, refused ports reported at once.
+//! first line byte for byte, its usage errors included; `--extra-opts` ini sections are read
+//! first, as the plugin does. Options are acted on in order, as getopt returns them (`-H` is
+//! validated by the resolver when it is seen). Measurement is hostkit's (`compat_run.rs`):
+//! parallel, validated, minimum-delay of 4 samples, refused ports reported at once.
 
 use std::ffi::OsString;
 use std::time::Duration;
 
-use hostkit_nagios::{Status, Thresholds};
-use hostkit_ntp::check::Policy;
-use hostkit_ntp::render::{self, CompatOptions};
+use hostkit_nagios::Status;
+use hostkit_nagios::extra_opts::{self, ExtraOptsError};
 use hostkit_ntp::server::{Family, NTP_PORT, ServerSpec, parse_port};
 
-use crate::exit::ExitCode;
-
-use super::{CheckConfig, execute, legacy_range};
-use crate::exit::{self, Outcome};
+use super::compat_run::{self, Printed, Request, USAGE};
+use crate::exit::{self, ExitCode, Outcome};
 use crate::output;
 
-const USAGE: &str = "Usage:\n check_ntp_time -H <host> [-4|-6] [-w <warn>] [-c <crit>] [-v verbose] [-o <time offset>]\n";
+/// The plugin name: the default `--extra-opts` section.
+const PLUGIN: &str = "check_ntp_time";
 
 const HELP: &str = "check_ntp_time (hostkit drop-in for monitoring-plugins 2.3)
 
@@ -30,6 +30,11 @@ Usage:
 Options:
  -h, --help            Print this help (exit 3)
  -V, --version         Print version information (exit 3)
+ --extra-opts=[section][@file]
+                       Read options from an ini file section (default section: check_ntp_time;
+                       default file: $MP_CONFIG_FILE, then monitoring-plugins.ini, plugins.ini or
+                       nagios-plugins.ini in $NAGIOS_CONFIG_PATH, then /etc/monitoring-plugins.ini,
+                       /etc/nagios/plugins.ini and the other standard locations)
  -4, --use-ipv4        Use IPv4 connection
  -6, --use-ipv6        Use IPv6 connection
  -H, --hostname=ADDRESS
@@ -42,10 +47,13 @@ Options:
  -t, --timeout=INTEGER Seconds before connection times out (default: 10)
  -v, --verbose         Print per-address details after the result line
 
-The result line is byte-compatible with check_ntp_time 2.3. Differences by design: every
-address is queried in parallel, replies are validated (origin cookie, mode, version), the
-minimum-delay of 4 samples is used instead of their mean, and unsynchronised servers
-(leap 3, stratum 0 or 16) and kiss-o'-death replies give \"Offset unknown\".
+The result line is byte-compatible with check_ntp_time 2.3: -w/-c are read by its lenient
+range parser (C strtod: `inf`, `nan`, `1e999`, `0x1p3`, `abc` = 0), -H is resolved before -t
+starts, and a reachable server's offset is reported whatever its root distance (hostkit ntp
+check refuses a root distance above --max-root-distance, 1.5 s; -v shows it). Differences by
+design: every address is queried in parallel, replies are validated (origin cookie, mode,
+version), the minimum-delay of 4 samples is used instead of their mean, and unsynchronised
+servers (leap 3, stratum 0 or 16) and kiss-o'-death replies give \"Offset unknown\".
 More: hostkit ntp check --help
 ";
 
@@ -63,11 +71,27 @@ struct Options {
     quiet: bool,
 }
 
-/// What the command line asks for.
-#[derive(Debug, PartialEq)]
-enum Parsed {
-    Run(Options),
-    /// Print this on stdout (and maybe stderr) and exit 3.
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            hosts: Vec::new(),
+            port: NTP_PORT.to_string(),
+            warning: "60".into(),
+            critical: "120".into(),
+            time_offset: 0,
+            timeout: 10,
+            family: Family::Any,
+            verbose: 0,
+            quiet: false,
+        }
+    }
+}
+
+/// What getopt returns, in order: an option (with its value) or an error that ends parsing.
+#[derive(Debug, Clone, PartialEq)]
+enum Item {
+    Opt(char, Option<String>),
+    /// Print `stdout` (and `stderr`) and exit 3.
     Exit {
         stdout: String,
         stderr: String,
@@ -108,26 +132,17 @@ fn short_takes_value(c: char) -> Option<bool> {
     LONG.iter().find(|(_, s, _)| *s == c).map(|(_, _, v)| *v)
 }
 
-fn bad_option(stderr: String) -> Parsed {
-    Parsed::Exit {
+fn bad_option(stderr: String) -> Item {
+    Item::Exit {
         stdout: USAGE.into(),
         stderr,
     }
 }
 
-fn parse(args: &[String]) -> Parsed {
-    let mut o = Options {
-        hosts: Vec::new(),
-        port: NTP_PORT.to_string(),
-        warning: "60".into(),
-        critical: "120".into(),
-        time_offset: 0,
-        timeout: 10,
-        family: Family::Any,
-        verbose: 0,
-        quiet: false,
-    };
-    let mut pairs: Vec<(char, Option<String>)> = Vec::new();
+/// getopt_long over `args`: bundled short options, `-Hhost`, `--opt=value`, unique long
+/// prefixes, operands skipped. Parsing stops at the first error, which is the last item.
+fn getopt(args: &[String]) -> Vec<Item> {
+    let mut items = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = &args[i];
@@ -152,7 +167,8 @@ fn parse(args: &[String]) -> Parsed {
                 } else {
                     "unrecognized option"
                 };
-                return bad_option(format!("check_ntp_time: option '--{name}' {why}\n"));
+                items.push(bad_option(format!("{PLUGIN}: option '--{name}' {why}\n")));
+                return items;
             };
             let value = match (takes, inline) {
                 (true, Some(v)) => Some(v),
@@ -161,18 +177,20 @@ fn parse(args: &[String]) -> Parsed {
                     Some(args[i - 1].clone())
                 }
                 (true, None) => {
-                    return bad_option(format!(
-                        "check_ntp_time: option '--{lname}' requires an argument\n"
-                    ));
+                    items.push(bad_option(format!(
+                        "{PLUGIN}: option '--{lname}' requires an argument\n"
+                    )));
+                    return items;
                 }
                 (false, Some(_)) => {
-                    return bad_option(format!(
-                        "check_ntp_time: option '--{lname}' doesn't allow an argument\n"
-                    ));
+                    items.push(bad_option(format!(
+                        "{PLUGIN}: option '--{lname}' doesn't allow an argument\n"
+                    )));
+                    return items;
                 }
                 (false, None) => None,
             };
-            pairs.push((c, value));
+            items.push(Item::Opt(c, value));
         } else if arg.len() > 1 && arg.starts_with('-') {
             let chars: Vec<char> = arg[1..].chars().collect();
             let mut k = 0;
@@ -181,9 +199,10 @@ fn parse(args: &[String]) -> Parsed {
                 k += 1;
                 match short_takes_value(c) {
                     None => {
-                        return bad_option(format!("check_ntp_time: invalid option -- '{c}'\n"));
+                        items.push(bad_option(format!("{PLUGIN}: invalid option -- '{c}'\n")));
+                        return items;
                     }
-                    Some(false) => pairs.push((c, None)),
+                    Some(false) => items.push(Item::Opt(c, None)),
                     Some(true) => {
                         let rest: String = chars[k..].iter().collect();
                         let value = if !rest.is_empty() {
@@ -192,11 +211,12 @@ fn parse(args: &[String]) -> Parsed {
                             i += 1;
                             args[i - 1].clone()
                         } else {
-                            return bad_option(format!(
-                                "check_ntp_time: option requires an argument -- '{c}'\n"
-                            ));
+                            items.push(bad_option(format!(
+                                "{PLUGIN}: option requires an argument -- '{c}'\n"
+                            )));
+                            return items;
                         };
-                        pairs.push((c, Some(value)));
+                        items.push(Item::Opt(c, Some(value)));
                         break;
                     }
                 }
@@ -204,7 +224,32 @@ fn parse(args: &[String]) -> Parsed {
         }
         // Operands are ignored, as check_ntp_time does.
     }
-    for (c, value) in pairs {
+    items
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    Run(Options),
+    /// Print this on stdout (and maybe stderr) and exit 3.
+    Exit {
+        stdout: String,
+        stderr: String,
+    },
+}
+
+/// Acts on the options in order, as check_ntp_time's `process_arguments` does: `-h`/`-V`
+/// exit at once, `-H` must pass `validate` (the resolver) when it is seen.
+fn process(
+    items: Vec<Item>,
+    mut validate: impl FnMut(&str, Family) -> Result<(), hostkit_ntp::sys::resolve::ResolveError>,
+) -> Parsed {
+    let mut o = Options::default();
+    for item in items {
+        let (c, value) = match item {
+            Item::Opt(c, value) => (c, value),
+            Item::Exit { stdout, stderr } => return Parsed::Exit { stdout, stderr },
+        };
         let v = value.unwrap_or_default();
         match c {
             'h' => {
@@ -226,7 +271,16 @@ fn parse(args: &[String]) -> Parsed {
             'w' => o.warning = v,
             'c' => o.critical = v,
             't' => o.timeout = atoi(&v),
-            'H' => o.hosts.push(v),
+            'H' => {
+                if let Err(e) = validate(&v, o.family) {
+                    let p = compat_run::invalid_host(&v, &e, o.verbose > 0);
+                    return Parsed::Exit {
+                        stdout: p.stdout,
+                        stderr: String::new(),
+                    };
+                }
+                o.hosts.push(v);
+            }
             'p' => o.port = v,
             'o' => o.time_offset = atoi(&v),
             _ => unreachable!("every option in LONG is handled"),
@@ -234,11 +288,65 @@ fn parse(args: &[String]) -> Parsed {
     }
     if o.hosts.is_empty() {
         return Parsed::Exit {
-            stdout: format!("check_ntp_time: Hostname was not supplied\n{USAGE}"),
+            stdout: format!("{PLUGIN}: Hostname was not supplied\n{USAGE}"),
             stderr: String::new(),
         };
     }
     Parsed::Run(o)
+}
+
+/// Reads one `--extra-opts` locator's options from its ini file.
+fn load_section(locator: Option<&str>) -> Result<Vec<String>, ExtraOptsError> {
+    let loc = extra_opts::parse_locator(locator, PLUGIN);
+    let path = match loc.file {
+        Some(f) => f,
+        None => extra_opts::default_file(
+            std::env::var("MP_CONFIG_FILE").ok().as_deref(),
+            std::env::var("NAGIOS_CONFIG_PATH").ok().as_deref(),
+            |f| std::path::Path::new(f).exists(),
+        )
+        .unwrap_or_default(),
+    };
+    if path.is_empty() {
+        return Err(ExtraOptsError::NoFile);
+    }
+    let text = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map(|_| buf)
+    } else {
+        std::fs::read(&path)
+    }
+    .map_err(|e| ExtraOptsError::Unreadable {
+        path: path.clone(),
+        reason: strerror(&e),
+    })?;
+    extra_opts::read_section(&text, &loc.section)?.ok_or(ExtraOptsError::InvalidSection {
+        section: loc.section,
+        path,
+    })
+}
+
+/// C `strerror(errno)` for an IO error (Rust appends ` (os error N)`; C does not).
+fn strerror(e: &std::io::Error) -> String {
+    match e.raw_os_error() {
+        // SAFETY: strerror returns a pointer to a NUL-terminated string valid until the next
+        // call; we copy it at once on this thread.
+        Some(code) => unsafe { std::ffi::CStr::from_ptr(libc::strerror(code)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => e.to_string(),
+    }
+}
+
+/// The command line after `--extra-opts` expansion: each section's options, then the rest.
+fn expand_extra_opts(args: &[String]) -> Result<Vec<String>, ExtraOptsError> {
+    let (rest, locators) = extra_opts::split_args(args);
+    let mut argv = Vec::new();
+    for locator in &locators {
+        argv.extend(load_section(locator.as_deref())?);
+    }
+    argv.extend(rest);
+    Ok(argv)
 }
 
 /// Entry point when the binary is invoked as `check_ntp_time`.
@@ -247,29 +355,57 @@ pub fn check_ntp_time_personality(args: impl Iterator<Item = OsString>) -> ExitC
     exit::finish(personality(&args))
 }
 
+fn print(p: &Printed) -> anyhow::Result<Outcome> {
+    output::print_text(&p.stdout)?;
+    Ok(Outcome::Code(p.status.code()))
+}
+
 fn personality(args: &[String]) -> anyhow::Result<Outcome> {
-    let unknown = Outcome::Code(Status::Unknown.code());
-    let o = match parse(args) {
+    let argv = match expand_extra_opts(args) {
+        Ok(argv) => argv,
+        Err(e) => {
+            return print(&Printed {
+                stdout: e.to_string(),
+                status: Status::Unknown,
+            });
+        }
+    };
+    let o = match process(getopt(&argv), compat_run::validate_host) {
         Parsed::Run(o) => o,
         Parsed::Exit { stdout, stderr } => {
             eprint!("{stderr}");
-            output::print_text(&stdout)?;
-            return Ok(unknown);
+            return print(&Printed {
+                stdout,
+                status: Status::Unknown,
+            });
         }
     };
+    let req = Request {
+        specs: Vec::new(),
+        family: o.family,
+        warning: o.warning.clone(),
+        critical: o.critical.clone(),
+        timeout_seconds: o.timeout as f64,
+        timeout_text: o.timeout.to_string(),
+        expect_offset_seconds: -(o.time_offset as f64),
+        samples: 4,
+        interval: Duration::ZERO,
+        quiet: o.quiet,
+        verbose: o.verbose > 0,
+    };
+    let thresholds = match compat_run::thresholds(&req) {
+        Ok(t) => t,
+        Err(p) => return print(&p),
+    };
+    // The port goes to getaddrinfo after the ranges are parsed.
     let Some(port) = parse_port(&o.port) else {
-        output::print_text(&format!(
-            "error getting address for {}: Servname not supported for ai_socktype\n",
-            o.hosts.last().map(String::as_str).unwrap_or_default()
-        ))?;
-        return Ok(unknown);
-    };
-    let (warning, critical) = match (legacy_range(&o.warning), legacy_range(&o.critical)) {
-        (Ok(w), Ok(c)) => (w, c),
-        _ => {
-            output::print_text("Range format incorrect")?;
-            return Ok(unknown);
-        }
+        return print(&Printed {
+            stdout: format!(
+                "error getting address for {}: Servname not supported for ai_socktype\n",
+                o.hosts.last().map(String::as_str).unwrap_or_default()
+            ),
+            status: Status::Unknown,
+        });
     };
     let specs = o
         .hosts
@@ -280,54 +416,58 @@ fn personality(args: &[String]) -> anyhow::Result<Outcome> {
             text: h.clone(),
         })
         .collect();
-    // check_ntp_time stops sampling after half its timeout; -t 0 or less behaves like -t 1.
-    let window = Duration::from_millis(o.timeout.clamp(1, 86_400) as u64 * 500);
-    let cfg = CheckConfig {
-        specs,
-        family: o.family,
-        samples: 4,
-        interval: Duration::ZERO,
-        timeout: window,
-        max_root_distance_seconds: 1.5,
-        policy: Policy {
-            offset: Thresholds { warning, critical },
-            expect_offset_seconds: -(o.time_offset as f64),
-            ..Policy::default()
-        },
-    };
-    let report = execute(&cfg, window);
-    if report.summaries.is_empty()
-        && let Some(f) = report.resolve_failures.first()
-    {
-        output::print_text(&format!(
-            "check_ntp_time: Invalid hostname/address - {}\n{USAGE}",
-            f.host
-        ))?;
-        return Ok(unknown);
-    }
-    let opts = CompatOptions {
-        thresholds: cfg.policy.offset.clone(),
-        quiet: o.quiet,
-    };
-    let (mut text, status) = render::compat_line(&report, &opts);
-    if o.verbose > 0 {
-        // Details go after the result line so that the first line stays compatible.
-        let details = render::nagios(&report, &cfg.policy, true);
-        for line in details.render().lines().skip(1) {
-            text.push_str(line);
-            text.push('\n');
-        }
-    }
-    output::print_text(&text)?;
-    Ok(Outcome::Code(status.code()))
+    print(&compat_run::measure(&Request { specs, ..req }, thresholds))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn argv(args: &[&str]) -> Vec<String> {
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
     fn run(args: &[&str]) -> Parsed {
-        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        process(getopt(&argv(args)), |_, _| Ok(()))
+    }
+
+    #[test]
+    fn options_act_in_order_and_hosts_are_validated_when_seen() {
+        use hostkit_ntp::sys::resolve::ResolveError;
+        let timeout = |_: &str, _: Family| {
+            Err(ResolveError::ResolverTimeout {
+                message: "Temporary failure in name resolution".into(),
+            })
+        };
+        let Parsed::Exit { stdout, .. } = process(getopt(&argv(&["-H", "slow", "-x"])), timeout)
+        else {
+            panic!()
+        };
+        assert_eq!(
+            stdout,
+            format!("check_ntp_time: Invalid hostname/address - slow\n{USAGE}")
+        );
+        let Parsed::Exit { stderr, .. } = process(getopt(&argv(&["-x", "-H", "slow"])), timeout)
+        else {
+            panic!()
+        };
+        assert!(stderr.contains("invalid option -- 'x'"), "{stderr}");
+        // With -v (seen before -H) the real reason follows the plugin's lines.
+        let Parsed::Exit { stdout, .. } = process(getopt(&argv(&["-v", "-H", "slow"])), timeout)
+        else {
+            panic!()
+        };
+        assert!(
+            stdout.ends_with("hostkit: cannot resolve `slow`: the resolver did not answer (Temporary failure in name resolution, EAI_AGAIN); the name may exist\n"),
+            "{stdout}"
+        );
+        // The family in force when -H is seen is the one validated.
+        let mut seen = Vec::new();
+        process(getopt(&argv(&["-H", "a", "-4", "-H", "b"])), |h, f| {
+            seen.push((h.to_string(), f));
+            Ok(())
+        });
+        assert_eq!(seen, [("a".into(), Family::Any), ("b".into(), Family::V4)]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Small value formatters shared by the `proc` renderers: seconds with two decimals, ps-style
-//! elapsed time, UTC timestamps, CSV fields and Prometheus label values.
+//! elapsed time and RFC 3339 timestamps (UTC, or local with its offset). CSV, Prometheus and
+//! UTC calendar arithmetic come from `hostkit-render`.
 
 /// Seconds with two decimals (`12.34`).
 pub fn secs(v: f64) -> String {
@@ -26,35 +27,36 @@ pub fn elapsed(seconds: f64) -> String {
 
 /// Unix seconds as `YYYY-MM-DDThh:mm:ssZ` (UTC).
 pub fn utc(unix_seconds: f64) -> String {
-    let t = crate::output::civil::utc(unix_seconds);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
+    hostkit_render::civil::rfc3339(unix_seconds)
 }
 
-/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
-pub fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+/// Unix seconds as RFC 3339: `2026-12-01T20:55:01Z` in UTC, or local time with its offset
+/// (`2026-12-01T21:55:01+01:00`, from the C library's time-zone rules) when `local`.
+pub fn rfc3339(unix_seconds: f64, local: bool) -> String {
+    if !local {
+        return utc(unix_seconds);
     }
-}
-
-/// One CSV line from fields, ending in `\n`.
-pub fn csv_line<I: IntoIterator<Item = String>>(fields: I) -> String {
-    let mut line: Vec<String> = fields.into_iter().map(|f| csv_field(&f)).collect();
-    let mut s = std::mem::take(&mut line).join(",");
-    s.push('\n');
-    s
-}
-
-/// A Prometheus label value: `\`, `"` and newline escaped (exposition format 0.0.4).
-pub fn label(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    let t = unix_seconds as libc::time_t;
+    // SAFETY: zeroed tm is a valid out-parameter; localtime_r is thread-safe.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: `t` and `tm` are valid for the call.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return utc(unix_seconds);
+    }
+    let off = tm.tm_gmtoff;
+    let sign = if off < 0 { '-' } else { '+' };
+    let off = off.abs();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        off / 3600,
+        off / 60 % 60
+    )
 }
 
 #[cfg(test)]
@@ -76,11 +78,10 @@ mod tests {
     }
 
     #[test]
-    fn csv_and_label_escaping() {
-        assert_eq!(
-            csv_line(["a".into(), "b,c".into(), "d\"e".into()]),
-            "a,\"b,c\",\"d\"\"e\"\n"
-        );
-        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    fn local_time_carries_an_offset() {
+        let t = rfc3339(1_764_397_504.0, true);
+        assert_eq!(t.len(), 25, "{t}");
+        assert!(t[19..].starts_with(['+', '-']), "{t}");
+        assert_eq!(rfc3339(0.0, false), "1970-01-01T00:00:00Z");
     }
 }

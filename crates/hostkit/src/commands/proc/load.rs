@@ -1,24 +1,42 @@
-//! `hostkit proc load`: read every task's state, explain the load average in one sentence,
-//! list the D culprits grouped by (comm, wchan), the trend and PSI; `--nagios` turns the D
-//! count into a plugin verdict with 0/1/2/3 exit codes.
+//! `hostkit proc load`: read every task's state over a short window (leaving this process
+//! out), explain the load average in one sentence, list the D culprits grouped by (comm,
+//! wchan), the trend and PSI; warn when the reader cannot see every task. `--nagios` turns the
+//! D count into a plugin verdict through `hostkit-nagios` (ranges, perfdata, `-t`).
 
+use std::time::Duration;
+
+use hostkit_nagios::{PerfData, PluginOutput, Range, Status, Thresholds};
 use hostkit_proc::explain::{LoadExplanation, explain};
+use hostkit_proc::sys::facts::monotonic_ns;
 use hostkit_proc::sys::reader::ReadOptions;
+use hostkit_proc::window::load_window;
 use serde_json::json;
 
-use super::format::{csv_line, pct};
+use super::format::{pct, rfc3339};
 use super::{open_reader, prom};
 use crate::cli::proc::{Format, LoadArgs};
 use crate::exit::Outcome;
+use crate::output::now_unix_seconds;
 use crate::output::{
     self,
     table::{Align, Table},
 };
+use hostkit_render::Envelope;
+use hostkit_render::csv;
+
+/// Schema of `proc load --format json` (2: envelope, window and visibility).
+const SCHEMA_VERSION: u32 = 2;
+
+/// Passes spread over `--window`.
+const WINDOW_SAMPLES: usize = 5;
 
 /// Runs `proc load`.
 pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
     if args.nagios {
         return Ok(nagios(args));
+    }
+    if let Some(p) = &args.output.prom_file {
+        output::check_replaceable(p)?;
     }
     let e = read(args)?;
     if args.stack && e.uninterruptible > 0 && e.stacks.is_empty() {
@@ -27,33 +45,77 @@ pub fn run(args: &LoadArgs) -> anyhow::Result<Outcome> {
             Some("`--stack` needs root (CAP_SYS_ADMIN)"),
         );
     }
+    if let Some(v) = e.visibility.filter(|v| v.is_partial()) {
+        crate::error::warn(
+            partial_phrase(v.visible_threads, v.kernel_threads),
+            Some(
+                "run as root on the host, or read the host's procfs with --proc-root (e.g. /host/proc mounted without hidepid)",
+            ),
+        );
+    }
+    let now = now_unix_seconds();
     if let Some(path) = &args.output.prom_file {
-        output::write_atomic(path, prom::load_metrics(&e, args.top).as_bytes())?;
+        output::write_atomic(path, prom::load_metrics(&e, args.top, now).as_bytes())?;
     }
     let text = match args.output.format {
         Format::Table => table(&e, args.top),
         Format::Json => {
             let mut v = serde_json::to_value(&e)?;
+            v["time"] = json!(rfc3339(now, false));
             v["sentence"] = json!(e.sentence());
             v["counted"] = json!(e.counted());
-            output::print_json(&v)?;
-            return Ok(Outcome::Ok);
+            Envelope::new("proc load", SCHEMA_VERSION, now, v).to_pretty()
         }
         Format::Csv => csv(&e),
-        Format::Prometheus => prom::load_metrics(&e, args.top),
+        Format::Prometheus => prom::load_metrics(&e, args.top, now),
     };
-    output::print_text(&text)?;
+    output::emit(args.output.output.as_deref(), text.as_bytes())?;
     Ok(Outcome::Ok)
 }
 
+fn partial_phrase(visible: u64, total: u64) -> String {
+    format!(
+        "this reader sees {visible} of the {total} threads in /proc/loadavg (hidepid or a PID namespace hides the rest): R and D counts may miss tasks"
+    )
+}
+
+/// Samples the tree `WINDOW_SAMPLES` times over `--window` (once for a captured tree or a
+/// zero window) and explains the last sample, with the window's averages.
 fn read(args: &LoadArgs) -> anyhow::Result<LoadExplanation> {
     let opts = ReadOptions {
         wchan: true,
         stack: args.stack,
+        schedstat: args.window > 0.0,
+        skip_self: true,
         ..Default::default()
     };
     let mut reader = open_reader(&args.source.proc_root, opts)?;
-    Ok(explain(&reader.sample()?))
+    let passes = if args.window > 0.0 && reader.root().is_procfs() {
+        WINDOW_SAMPLES
+    } else {
+        1
+    };
+    let step_ns = (args.window * 1e9) as u64 / (passes.max(2) - 1) as u64;
+    let mut samples = Vec::with_capacity(passes);
+    let start = monotonic_ns();
+    for i in 0..passes {
+        let due = start + step_ns * i as u64;
+        let now = monotonic_ns();
+        if due > now {
+            std::thread::sleep(Duration::from_nanos(due - now));
+        }
+        samples.push(reader.sample()?);
+    }
+    let last = samples.last().expect("at least one pass");
+    let mut e = explain(last);
+    if !reader.root().is_procfs() {
+        // A captured tree may hold a chosen subset: nothing to warn about.
+        e.visibility = None;
+    }
+    if samples.len() > 1 {
+        e.window = load_window(&samples);
+    }
+    Ok(e)
 }
 
 /// The sentence, then culprits, stacks and PSI as tables.
@@ -121,9 +183,9 @@ pub fn table(e: &LoadExplanation, top: usize) -> String {
 }
 
 fn csv(e: &LoadExplanation) -> String {
-    let mut out = csv_line(["d_threads", "comm", "wchan", "oldest_pids"].map(String::from));
+    let mut out = csv::line(["d_threads", "comm", "wchan", "oldest_pids"].map(String::from));
     for c in &e.culprits {
-        out += &csv_line([
+        out += &csv::line([
             c.count.to_string(),
             c.comm.clone(),
             c.wchan.clone(),
@@ -140,44 +202,73 @@ fn join(pids: &[i32]) -> String {
         .join(",")
 }
 
-/// Parses a Nagios threshold: a non-negative count (alert when the D count is above it).
-fn threshold(flag: &str, v: Option<&String>) -> Result<u64, String> {
-    let v = v.ok_or_else(|| format!("{flag} is required with --nagios (e.g. `{flag} 10`)"))?;
-    v.trim().parse::<u64>().map_err(|_| {
-        format!("{flag} `{v}` is not a count; expected a non-negative integer such as `10`")
+/// Parses one Nagios range option; a usage error names the flag.
+fn range(flag: &str, v: Option<&String>) -> Result<Option<Range>, String> {
+    v.map(|text| {
+        Range::parse(text).map_err(|e| {
+            let msg = e.to_string();
+            format!("{flag} {}", msg.lines().next().unwrap_or_default())
+        })
     })
+    .transpose()
 }
 
-/// The Nagios plugin: one line `PROC LOAD STATUS - text | perfdata`, exit 0/1/2/3.
-pub fn nagios(args: &LoadArgs) -> Outcome {
-    let unknown = |msg: String| {
-        println!("PROC LOAD UNKNOWN: {}", msg.replace('\n', " "));
-        Outcome::Code(crate::exit::NAGIOS_UNKNOWN)
+/// Writes the plugin text to stdout; a closed or full stdout is reported on stderr, never a
+/// panic (the exit code still carries the verdict).
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        eprintln!("warning: could not write the plugin output: {e}");
+    }
+}
+
+fn unknown(summary: String) -> Outcome {
+    let out = PluginOutput {
+        service: "PROC LOAD".into(),
+        status: Status::Unknown,
+        summary: summary.replace('\n', " "),
+        perfdata: vec![],
+        long_text: vec![],
     };
-    let (w, c) = match (
-        threshold("-w", args.warning.as_ref()),
-        threshold("-c", args.critical.as_ref()),
+    emit(&out.render());
+    Outcome::Code(Status::Unknown.code())
+}
+
+/// The Nagios plugin: one line `PROC LOAD STATUS: text|perfdata`, exit 0/1/2/3.
+pub fn nagios(args: &LoadArgs) -> Outcome {
+    let th = match (
+        range("-w", args.warning.as_ref()),
+        range("-c", args.critical.as_ref()),
     ) {
-        (Ok(w), Ok(c)) if w <= c => (w, c),
-        (Ok(w), Ok(c)) => {
-            return unknown(format!(
-                "-w {w} is above -c {c}; expected warning <= critical"
-            ));
-        }
+        (Ok(warning), Ok(critical)) => Thresholds { warning, critical },
         (Err(e), _) | (_, Err(e)) => return unknown(e),
     };
-    let e = match read(args) {
-        Ok(e) => e,
-        Err(err) => return unknown(format!("{err:#}")),
+    // The read runs on a worker so `-t` holds even when a /proc read blocks; on timeout the
+    // process exits with the worker still inside the kernel.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker_args = LoadArgs {
+        nagios: false,
+        ..args.clone()
     };
-    let d = u64::from(e.uninterruptible);
-    let (status, code) = if d > c {
-        ("CRITICAL", 2)
-    } else if d > w {
-        ("WARNING", 1)
-    } else {
-        ("OK", 0)
+    std::thread::spawn(move || {
+        let _ = tx.send(read(&worker_args).map_err(|e| format!("{e:#}")));
+    });
+    let e = match rx.recv_timeout(Duration::from_secs_f64(args.timeout.max(0.001))) {
+        Ok(Ok(e)) => e,
+        Ok(Err(msg)) => return unknown(msg),
+        Err(_) => {
+            return unknown(format!(
+                "no answer from the proc tree within {} s (-t)",
+                args.timeout
+            ));
+        }
     };
+    if let Some(v) = e.visibility.filter(|v| v.is_partial()) {
+        return unknown(partial_phrase(v.visible_threads, v.kernel_threads));
+    }
+    let d = f64::from(e.uninterruptible);
+    let status = th.evaluate(d);
     let mut text = format!("{d} threads in D, {} runnable", e.runnable);
     if let Some(l) = &e.loadavg {
         text.push_str(&format!(
@@ -191,25 +282,56 @@ pub fn nagios(args: &LoadArgs) -> Outcome {
             top.count, top.comm, top.wchan
         ));
     }
-    let mut perf = format!("d_threads={d};{w};{c};0 r_threads={};;;0", e.runnable);
-    if let Some(l) = &e.loadavg {
-        perf.push_str(&format!(
-            " load1={};;;0 load5={};;;0 load15={};;;0",
-            l.load1, l.load5, l.load15
+    let mut perf = vec![
+        PerfData::new("d_threads", Some(d), 0, "")
+            .thresholds(
+                th.warning.as_ref().map(|r| r.text.clone()),
+                th.critical.as_ref().map(|r| r.text.clone()),
+            )
+            .bounds(Some(0.0), None),
+        PerfData::new("r_threads", Some(f64::from(e.runnable)), 0, "").bounds(Some(0.0), None),
+    ];
+    if let Some(w) = e.window.filter(|w| w.samples > 1) {
+        perf.push(PerfData::new(
+            "d_threads_mean",
+            Some(w.uninterruptible_mean),
+            2,
+            "",
         ));
+        perf.push(PerfData::new(
+            "r_threads_mean",
+            Some(w.runnable_mean),
+            2,
+            "",
+        ));
+        if let Some(wait) = w.waiting_mean {
+            perf.push(PerfData::new("r_waiting_mean", Some(wait), 2, ""));
+        }
     }
-    println!("PROC LOAD {status}: {text} | {perf}");
-    Outcome::Code(code)
+    if let Some(l) = &e.loadavg {
+        for (name, v) in [("load1", l.load1), ("load5", l.load5), ("load15", l.load15)] {
+            perf.push(PerfData::new(name, Some(v), 2, "").bounds(Some(0.0), None));
+        }
+    }
+    let out = PluginOutput {
+        service: "PROC LOAD".into(),
+        status,
+        summary: text,
+        perfdata: perf,
+        long_text: vec![],
+    };
+    emit(&out.render());
+    Outcome::Code(status.code())
 }
 
 /// A clap usage error under `proc load --nagios`: `PROC LOAD UNKNOWN: ...` (clap's first
 /// line) on stdout, exit 3 (help and version requests keep clap's behaviour).
 pub fn nagios_usage_error(err: clap::Error) -> crate::exit::ExitCode {
     crate::exit::nagios_usage_error(err, |message| {
-        println!(
-            "PROC LOAD UNKNOWN: {}",
-            message.lines().next().unwrap_or_default()
-        );
-        crate::exit::ExitCode::from(crate::exit::NAGIOS_UNKNOWN)
+        let first = message.lines().next().unwrap_or_default().to_string();
+        let Outcome::Code(code) = unknown(first) else {
+            unreachable!("unknown() returns a code")
+        };
+        crate::exit::ExitCode::from(code)
     })
 }

@@ -6,6 +6,7 @@ mod load;
 mod prom;
 mod render;
 mod time;
+mod view;
 
 pub use load::nagios_usage_error;
 

@@ -1,55 +1,127 @@
 //! Prometheus text format 0.0.4 for `proc time` and `proc load`, following node_exporter's
-//! textfile conventions: `# HELP` and `# TYPE` per metric, no timestamps, bounded labels
-//! (the top N command names, the rest folded into `comm="(other)"`; never a PID label).
-//! Per-command CPU seconds are gauges: they drop when members exit.
+//! textfile conventions: `# HELP` and `# TYPE` per metric, no timestamps, one prefix
+//! (`hostkit_`), bounded labels (the top N command names, the rest folded into
+//! `comm="(other)"`; never a PID label). CPU time is a `_seconds_total` counter under the same
+//! name in snapshot and interval mode; in interval mode it only grows ([`CommCounters`]).
+//! Exited processes are never counted; the R and D series are always present.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::collections::{BTreeMap, HashMap};
 
 use hostkit_proc::State;
-use hostkit_proc::aggregate::aggregate;
+use hostkit_proc::aggregate::{Group, aggregate};
 use hostkit_proc::explain::LoadExplanation;
+use hostkit_proc::rows::Row;
 
-use super::format::label;
-use super::render::View;
-use super::time::{Row, comm_cell};
+use super::view::View;
+use hostkit_render::{Exposition, MetricKind};
 
 /// Label value for everything outside the top N.
 const OTHER: &str = "(other)";
 
-struct Out(String);
+/// The house exposition writer with the family name repeated at each sample (which keeps
+/// the metric visible where its value is computed).
+struct Out(Exposition);
 
 impl Out {
-    fn metric(&mut self, name: &str, kind: &str, help: &str) {
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    fn new() -> Out {
+        Out(Exposition::new())
     }
 
-    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        // Nine decimals: no binary-float noise like 0.14029999999999998 in the file.
-        let value = (value * 1e9).round() / 1e9;
-        let l: Vec<String> = labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", label(v)))
-            .collect();
-        if l.is_empty() {
-            let _ = writeln!(self.0, "{name} {value}");
+    fn metric(&mut self, name: &str, kind: &str, help: &str) {
+        let kind = if kind == "counter" {
+            MetricKind::Counter
         } else {
-            let _ = writeln!(self.0, "{name}{{{}}} {value}", l.join(","));
+            MetricKind::Gauge
+        };
+        self.0.family(name, kind, help);
+    }
+
+    fn sample(&mut self, _name: &str, labels: &[(&str, &str)], value: f64) {
+        self.0.sample(labels, value);
+    }
+
+    fn timestamp(&mut self, command: &str, unix_seconds: f64) {
+        self.metric(
+            "hostkit_proc_last_update_timestamp_seconds",
+            "gauge",
+            "When hostkit last wrote these metrics, seconds since the Unix epoch.",
+        );
+        self.sample(
+            "hostkit_proc_last_update_timestamp_seconds",
+            &[("command", command)],
+            unix_seconds,
+        );
+    }
+}
+
+/// Per-command CPU counters that only grow across intervals. A command gets its own label
+/// when it enters the top N (by cumulative CPU at the first sample, by interval CPU later),
+/// starting from its live processes' cumulative time, and keeps it; at most `4 x top` labels.
+/// Everything else accumulates in `(other)`.
+#[derive(Debug, Default)]
+pub struct CommCounters {
+    labelled: BTreeMap<String, (u64, u64)>,
+    other: (u64, u64),
+    started: bool,
+}
+
+impl CommCounters {
+    /// Folds in one pass: `interval` groups (ticks within the interval; `None` at the first
+    /// sample) and `cumulative` groups (ticks since start of the live processes).
+    pub fn update(&mut self, interval: Option<&[Group]>, cumulative: &[Group], top: usize) {
+        let cap = top.saturating_mul(4).max(1);
+        let cum: HashMap<&str, (u64, u64)> = cumulative
+            .iter()
+            .map(|g| (g.key.as_str(), (g.utime_ticks, g.stime_ticks)))
+            .collect();
+        let (groups, whole) = match interval {
+            Some(g) if self.started => (g, false),
+            _ => (cumulative, true),
+        };
+        self.started = true;
+        for (rank, g) in groups.iter().enumerate() {
+            let add = (g.utime_ticks, g.stime_ticks);
+            if let Some(c) = self.labelled.get_mut(&g.key) {
+                c.0 += add.0;
+                c.1 += add.1;
+            } else if rank < top && self.labelled.len() < cap {
+                let start = if whole {
+                    add
+                } else {
+                    cum.get(g.key.as_str()).copied().unwrap_or(add)
+                };
+                self.labelled.insert(g.key.clone(), start);
+            } else {
+                self.other.0 += add.0;
+                self.other.1 += add.1;
+            }
+        }
+    }
+
+    /// The label a command is reported under.
+    fn label<'a>(&self, key: &'a str) -> &'a str {
+        if self.labelled.contains_key(key) {
+            key
+        } else {
+            OTHER
         }
     }
 }
 
-/// Metrics for `proc time` over all rows that passed the filters.
-pub fn time_metrics(view: &View, rows: &[Row]) -> String {
-    let mut o = Out(String::new());
+/// Metrics for `proc time` over the live rows that passed the filters; `counters` carries the
+/// per-command CPU counters (updated by the caller for this pass).
+pub fn time_metrics(view: &View, rows: &[Row], counters: &CommCounters) -> String {
+    let mut o = Out::new();
+    let live: Vec<&Row> = rows.iter().filter(|r| r.is_live()).collect();
+    o.timestamp("time", view.unix_seconds);
     o.metric(
         "hostkit_proc_processes",
         "gauge",
         "Processes read and matched in the last pass.",
     );
-    o.sample("hostkit_proc_processes", &[], rows.len() as f64);
-    let mut census: BTreeMap<State, u32> = BTreeMap::new();
-    for r in rows {
+    o.sample("hostkit_proc_processes", &[], live.len() as f64);
+    let mut census: BTreeMap<State, u32> = BTreeMap::from([(State::RUNNING, 0), (State::DISK, 0)]);
+    for r in &live {
         for s in r.p.task_states() {
             *census.entry(s).or_insert(0) += 1;
         }
@@ -74,7 +146,7 @@ pub fn time_metrics(view: &View, rows: &[Row]) -> String {
     o.sample(
         "hostkit_proc_hidden_d_processes",
         &[],
-        rows.iter().filter(|r| r.p.hidden_d()).count() as f64,
+        live.iter().filter(|r| r.p.hidden_d()).count() as f64,
     );
     o.metric(
         "hostkit_proc_unreadable_processes",
@@ -94,54 +166,47 @@ pub fn time_metrics(view: &View, rows: &[Row]) -> String {
             n as f64,
         );
     }
-    let groups = aggregate(rows.iter().map(|r| (r.p, r.ut, r.st)), comm_cell);
-    let top = view.args.top.max(1);
-    let mut folded: Vec<(String, u32, u32, u64, u64)> = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        let key = if i < top {
-            g.key.clone()
-        } else {
-            OTHER.to_string()
-        };
-        match folded.iter_mut().find(|f| f.0 == key) {
-            Some(f) => {
-                f.1 += g.processes;
-                f.2 += g.d_threads;
-                f.3 += g.utime_ticks;
-                f.4 += g.stime_ticks;
-            }
-            None => folded.push((key, g.processes, g.d_threads, g.utime_ticks, g.stime_ticks)),
-        }
+    let secs = |t: u64| view.snap.facts.seconds(t);
+    o.metric(
+        "hostkit_proc_comm_cpu_seconds_total",
+        "counter",
+        "CPU seconds per command, by mode. Snapshot: of the live processes since they started (drops when one exits). Interval mode: accumulated and never decreasing.",
+    );
+    for (key, (ut, st)) in &counters.labelled {
+        o.sample(
+            "hostkit_proc_comm_cpu_seconds_total",
+            &[("comm", key), ("mode", "user")],
+            secs(*ut),
+        );
+        o.sample(
+            "hostkit_proc_comm_cpu_seconds_total",
+            &[("comm", key), ("mode", "system")],
+            secs(*st),
+        );
     }
-    let (name, help) = match view.interval {
-        Some(_) => (
-            "hostkit_proc_comm_cpu_ratio",
-            "CPU used per command over the last interval, in CPUs (1 = one CPU busy), by mode.",
-        ),
-        None => (
-            "hostkit_proc_comm_cpu_seconds",
-            "CPU seconds of live processes per command since they started, by mode (gauge: drops when processes exit).",
-        ),
-    };
-    let scale = |ticks: u64| {
-        let s = view.snap.facts.seconds(ticks);
-        match view.interval {
-            Some((_, e)) if e > 0.0 => s / e,
-            Some(_) => 0.0,
-            None => s,
-        }
-    };
-    o.metric(name, "gauge", help);
-    for (key, _, _, ut, st) in &folded {
-        o.sample(name, &[("comm", key), ("mode", "user")], scale(*ut));
-        o.sample(name, &[("comm", key), ("mode", "system")], scale(*st));
+    o.sample(
+        "hostkit_proc_comm_cpu_seconds_total",
+        &[("comm", OTHER), ("mode", "user")],
+        secs(counters.other.0),
+    );
+    o.sample(
+        "hostkit_proc_comm_cpu_seconds_total",
+        &[("comm", OTHER), ("mode", "system")],
+        secs(counters.other.1),
+    );
+    let groups = aggregate(live.iter().map(|r| (r.p, r.ut, r.st)), |p| p.display_comm());
+    let mut folded: BTreeMap<&str, (u32, u32)> = BTreeMap::new();
+    for g in &groups {
+        let f = folded.entry(counters.label(&g.key)).or_default();
+        f.0 += g.processes;
+        f.1 += g.d_threads;
     }
     o.metric(
         "hostkit_proc_comm_processes",
         "gauge",
-        "Processes per command.",
+        "Live processes per command.",
     );
-    for (key, n, ..) in &folded {
+    for (key, (n, _)) in &folded {
         o.sample(
             "hostkit_proc_comm_processes",
             &[("comm", key)],
@@ -153,19 +218,40 @@ pub fn time_metrics(view: &View, rows: &[Row]) -> String {
         "gauge",
         "Threads in D per command.",
     );
-    for (key, _, d, ..) in &folded {
+    for (key, (_, d)) in &folded {
         o.sample(
             "hostkit_proc_comm_d_threads",
             &[("comm", key)],
             f64::from(*d),
         );
     }
-    o.0
+    if let Some(i) = view.interval {
+        o.metric(
+            "hostkit_proc_interval_seconds",
+            "gauge",
+            "Monotonic seconds covered by the last interval.",
+        );
+        o.sample("hostkit_proc_interval_seconds", &[], i.elapsed_seconds);
+        if let Some(c) = i.coverage {
+            o.metric(
+                "hostkit_proc_cpu_accounted_ratio",
+                "gauge",
+                "Share of the task CPU time in /proc/stat (user+nice+system) that the processes read account for in the last interval (the rest exited within it).",
+            );
+            o.sample(
+                "hostkit_proc_cpu_accounted_ratio",
+                &[],
+                c.ratio(c.accounted_ticks()),
+            );
+        }
+    }
+    o.0.finish()
 }
 
 /// Metrics for `proc load`; culprits beyond `top` fold into `(other)`.
-pub fn load_metrics(e: &LoadExplanation, top: usize) -> String {
-    let mut o = Out(String::new());
+pub fn load_metrics(e: &LoadExplanation, top: usize, unix_seconds: f64) -> String {
+    let mut o = Out::new();
+    o.timestamp("load", unix_seconds);
     if let Some(l) = &e.loadavg {
         o.metric(
             "hostkit_load_average",
@@ -193,6 +279,27 @@ pub fn load_metrics(e: &LoadExplanation, top: usize) -> String {
         &[("state", "D")],
         f64::from(e.uninterruptible),
     );
+    if let Some(w) = e.window.filter(|w| w.samples > 1) {
+        o.metric(
+            "hostkit_load_tasks_mean",
+            "gauge",
+            "Threads counting toward the load, averaged over the sampling window, by state; R split into on a CPU and waiting for one (schedstat).",
+        );
+        o.sample(
+            "hostkit_load_tasks_mean",
+            &[("state", "R")],
+            w.runnable_mean,
+        );
+        o.sample(
+            "hostkit_load_tasks_mean",
+            &[("state", "D")],
+            w.uninterruptible_mean,
+        );
+        if let (Some(run), Some(wait)) = (w.on_cpu_mean, w.waiting_mean) {
+            o.sample("hostkit_load_tasks_mean", &[("state", "R_on_cpu")], run);
+            o.sample("hostkit_load_tasks_mean", &[("state", "R_waiting")], wait);
+        }
+    }
     if let Some(b) = e.procs_blocked {
         o.metric(
             "hostkit_load_procs_blocked",
@@ -221,6 +328,18 @@ pub fn load_metrics(e: &LoadExplanation, top: usize) -> String {
         &[],
         f64::from(e.hidden_d_processes),
     );
+    if let Some(v) = e.visibility {
+        o.metric(
+            "hostkit_load_visible_threads_ratio",
+            "gauge",
+            "Threads the reader saw over all threads in /proc/loadavg (below 0.9: hidepid or a PID namespace hides tasks).",
+        );
+        o.sample(
+            "hostkit_load_visible_threads_ratio",
+            &[],
+            v.visible_threads as f64 / v.kernel_threads.max(1) as f64,
+        );
+    }
     o.metric(
         "hostkit_load_d_tasks",
         "gauge",
@@ -265,5 +384,40 @@ pub fn load_metrics(e: &LoadExplanation, top: usize) -> String {
             }
         }
     }
-    o.0
+    o.0.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(key: &str, ut: u64, st: u64) -> Group {
+        Group {
+            key: key.into(),
+            processes: 1,
+            threads: 1,
+            r_threads: 0,
+            d_threads: 0,
+            utime_ticks: ut,
+            stime_ticks: st,
+        }
+    }
+
+    /// Counters never decrease: a command promoted later starts from its cumulative time,
+    /// `(other)` keeps what it had.
+    #[test]
+    fn comm_counters_only_grow() {
+        let mut c = CommCounters::default();
+        c.update(None, &[g("a", 10, 10), g("b", 5, 5)], 1);
+        assert_eq!(c.labelled["a"], (10, 10));
+        assert_eq!(c.other, (5, 5));
+        c.update(
+            Some(&[g("b", 3, 3), g("a", 1, 0)]),
+            &[g("a", 11, 10), g("b", 8, 8)],
+            1,
+        );
+        assert_eq!(c.labelled["a"], (11, 10));
+        assert_eq!(c.labelled["b"], (8, 8));
+        assert_eq!(c.other, (5, 5));
+    }
 }
