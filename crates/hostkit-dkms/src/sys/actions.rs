@@ -253,7 +253,6 @@ impl Session<'_> {
     /// error that stops the command (later kernels are not prepared, as in dkms).
     pub fn plan_builds(&mut self, m: &str, v: &str, ka: &[(String, String)]) -> Vec<Piece> {
         let mut pieces = Vec::new();
-        let signing = signing_paths(self.roots);
         for (k, a) in ka {
             let mut say = Buffered::default();
             let built = match self.is_built(m, v, k, a) {
@@ -275,6 +274,7 @@ impl Session<'_> {
                 }
             }
             let sf = sign_file_for(self.roots, k);
+            let signing = signing_paths(self.roots, k);
             let sign = prepare_signing(&sf, &signing, &mut say).then(|| (sf, signing.clone()));
             let conf = self.prepare(m, v, k, a, &mut say);
             pieces.push(Piece::Said(say));

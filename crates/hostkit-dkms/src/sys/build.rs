@@ -19,16 +19,11 @@ pub struct Signing {
 
 /// dkms's MOK key/cert: env `mok_signing_key`/`mok_certificate`, else `<dkms_tree>/mok.key`
 /// and `mok.pub` (dkms always uses /var/lib/dkms; hostkit stays inside the given tree).
-pub fn signing_paths(roots: &Roots) -> Signing {
+pub fn signing_paths(roots: &Roots, k: &str) -> Signing {
+    let [_, fkey, fcert] = roots.framework_signing(k);
     let env = |n: &str| std::env::var(n).ok().filter(|s| !s.is_empty());
-    let key = roots
-        .mok_signing_key
-        .clone()
-        .or_else(|| env("mok_signing_key"));
-    let cert = roots
-        .mok_certificate
-        .clone()
-        .or_else(|| env("mok_certificate"));
+    let key = fkey.or_else(|| env("mok_signing_key"));
+    let cert = fcert.or_else(|| env("mok_certificate"));
     Signing {
         key: key.unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
         cert: cert.unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),
@@ -37,9 +32,8 @@ pub fn signing_paths(roots: &Roots) -> Signing {
 
 /// dkms's sign-file lookup for a kernel.
 pub fn sign_file_for(roots: &Roots, k: &str) -> String {
-    if let Some(s) = roots
-        .sign_file
-        .clone()
+    let [fsign, _, _] = roots.framework_signing(k);
+    if let Some(s) = fsign
         .or_else(|| std::env::var("sign_file").ok())
         .filter(|s| !s.is_empty())
     {

@@ -135,7 +135,7 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
             let (rel, _) = uname();
             let k = inv.kernels.first().cloned().unwrap_or(rel);
             let sf = sign_file_for(&roots, &k);
-            prepare_signing(&sf, &signing_paths(&roots), &mut say);
+            prepare_signing(&sf, &signing_paths(&roots, &k), &mut say);
             for l in &mut e.lines {
                 *l = l.replacen(action.name(), "add", 1);
             }
