@@ -375,6 +375,34 @@ pub enum Piece {
     Failed(Died),
 }
 
+/// A counting semaphore: how many builds may run now.
+#[derive(Debug)]
+struct Slots {
+    free: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// A held build slot, given back on drop.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn take(&self) -> Slot<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
+
 /// A build on its thread, or a piece that needs no thread.
 type Running = Result<std::thread::JoinHandle<(Buffered, Result<(), Died>)>, Piece>;
 
@@ -387,7 +415,14 @@ pub fn execute(groups: Vec<Vec<Piece>>, jobs: usize) -> Vec<(Buffered, Result<()
         .filter(|p| matches!(p, Piece::Job(_)))
         .count()
         .max(1);
-    let per = (jobs / total).max(1);
+    // At most `jobs` builds run at once, each with an equal share: never more than `jobs`
+    // make jobs in total, however many modules and kernels there are.
+    let slots = total.min(jobs.max(1));
+    let per = (jobs / slots).max(1);
+    let gate = std::sync::Arc::new(Slots {
+        free: std::sync::Mutex::new(slots),
+        freed: std::sync::Condvar::new(),
+    });
     let mut handles: Vec<Vec<Running>> = Vec::new();
     for group in groups {
         let mut hs = Vec::new();
@@ -395,7 +430,9 @@ pub fn execute(groups: Vec<Vec<Piece>>, jobs: usize) -> Vec<(Buffered, Result<()
             match piece {
                 Piece::Job(mut j) => {
                     j.jobs = per;
+                    let gate = gate.clone();
                     hs.push(Ok(std::thread::spawn(move || {
+                        let _slot = gate.take();
                         let mut buf = Buffered::default();
                         let r = j.run(&mut buf);
                         (buf, r)
@@ -435,4 +472,43 @@ pub fn execute(groups: Vec<Vec<Piece>>, jobs: usize) -> Vec<(Buffered, Result<()
             (out, first.map_or(Ok(()), Err))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn slots_bound_concurrent_builds() {
+        let gate = Arc::new(Slots {
+            free: std::sync::Mutex::new(2),
+            freed: std::sync::Condvar::new(),
+        });
+        let (now, max) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let hs: Vec<_> = (0..6)
+            .map(|_| {
+                let (gate, now, max) = (gate.clone(), now.clone(), max.clone());
+                std::thread::spawn(move || {
+                    let _s = gate.take();
+                    let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    max.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        hs.into_iter().for_each(|h| h.join().unwrap());
+        assert_eq!(max.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn fresh_copies_have_no_build_products() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("hello.c"), "").unwrap();
+        assert!(!has_build_products(d.path()));
+        std::fs::write(d.path().join(".hello.o.cmd"), "").unwrap();
+        assert!(has_build_products(d.path()));
+    }
 }

@@ -1,8 +1,6 @@
 //! `dkms status`: the scan of `hostkit_dkms::sys::scan`, printed as dkms 3.0.10 prints it
 //! (stderr messages of each pass first, then its lines) or as JSON.
 
-use std::io::Write;
-
 use hostkit_dkms::args::Invocation;
 use hostkit_dkms::kernel::KernelRange;
 use hostkit_dkms::status::Report;
@@ -76,15 +74,11 @@ pub fn run(inv: &Invocation) -> u8 {
             out.extend(r.text().bytes());
         }
     }
-    let res = match inv.output.as_deref() {
-        Some(path) if path != "-" => std::fs::write(path, &out),
-        _ => std::io::stdout().lock().write_all(&out),
-    };
-    match res {
+    match crate::output::emit(inv.output.as_deref().map(std::path::Path::new), &out) {
         Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) if crate::exit::is_broken_pipe(&e) => 0,
         Err(e) => {
-            eprintln!("error: writing status: {e}");
+            eprintln!("error: {e:#}");
             2
         }
     }
