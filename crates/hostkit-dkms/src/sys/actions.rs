@@ -168,12 +168,20 @@ impl<'a> Session<'a> {
                 ],
             ));
         }
-        self.conf(m, v, k, a, &conf)?;
+        let c = self.conf(m, v, k, a, &conf)?;
         let mv = self.roots.mv_dir(m, v);
         say.out(&format!("Creating symlink {mv}/source -> {src}\n"));
         let io = |e: std::io::Error| died(1, &[format!("{mv}: {e}")]);
         std::fs::create_dir_all(format!("{mv}/build")).map_err(io)?;
         std::os::unix::fs::symlink(&src, format!("{mv}/source")).map_err(io)?;
+        if !c.post_add.is_empty() {
+            script_in(
+                &c.post_add,
+                "post_add",
+                Path::new(&format!("{mv}/source")),
+                say,
+            );
+        }
         Ok(())
     }
 
@@ -364,12 +372,24 @@ impl Session<'_> {
         let link = format!("{}/{m}/kernel-{k}-{a}", self.roots.dkms_tree);
         let link_exists = std::fs::symlink_metadata(&link).is_ok();
         let mut any = false;
-        for r in &conf.modules {
+        for (i, r) in conf.modules.iter().enumerate() {
             let name = &r.dest_name;
             say.out(&format!("\n{name}{sfx}:\n"));
             if !self.version_sane(&lib, &base, name, suffix, say) {
                 any = true;
                 continue;
+            }
+            if i == 0 && !conf.pre_install.is_empty() {
+                let src = PathBuf::from(format!("{}/source", self.roots.mv_dir(m, v)));
+                if script_in(&conf.pre_install, "pre_install", &src, say) != 0 && !self.opts.force {
+                    return Err(died(
+                        101,
+                        &[
+                            "pre_install failed, aborting install.".into(),
+                            "You may override by specifying --force.".into(),
+                        ],
+                    ));
+                }
             }
             say.out(" - Original module\n");
             if link_exists {
@@ -683,19 +703,23 @@ fn discard(dir: &str, parent: &str) {
     }
 }
 
-fn script_in(script: &str, kind: &str, dir: &Path, say: &mut dyn Say) {
+/// dkms's run_build_script for scripts relative to the source: word-split, exec'd in `dir`;
+/// returns its exit status (0 when it is not executable: dkms only warns).
+fn script_in(script: &str, kind: &str, dir: &Path, say: &mut dyn Say) -> i32 {
     let first = script.split_whitespace().next().unwrap_or("");
     let path = dir.join(first);
     if is_executable(&path) {
         say.out(&format!("\nRunning the {kind} script:\n"));
         let args: Vec<&str> = script.split_whitespace().skip(1).collect();
-        let _ = std::process::Command::new(&path)
+        std::process::Command::new(&path)
             .args(&args)
             .current_dir(dir)
-            .status();
+            .status()
+            .map_or(126, |s| s.code().unwrap_or(128))
     } else {
         say.out("\n");
         say.err(&format!("Warning: The {kind} script is not executable.\n"));
+        0
     }
 }
 
