@@ -14,7 +14,7 @@ use crate::sys::build::{
 };
 use crate::sys::modinfo::verinfo;
 pub use crate::sys::outcome::Died;
-use crate::sys::outcome::died;
+use crate::sys::outcome::{code, died};
 use crate::sys::runner::{Buffered, Say, run};
 use crate::sys::scan::{Scanner, ko_path};
 use crate::sys::{ConfError, ConfReader, Roots};
@@ -80,7 +80,7 @@ impl<'a> Session<'a> {
                 let mut lines = c.errors.clone();
                 lines[0] = lines[0].clone();
                 Err(Died {
-                    code: 8,
+                    code: code::BAD_CONF,
                     lines: vec![
                         "Bad conf file.".into(),
                         format!(
@@ -93,13 +93,13 @@ impl<'a> Session<'a> {
             }
             Ok(c) => Ok(c),
             Err(ConfError::Missing { path }) => Err(died(
-                4,
+                code::NO_CONF,
                 &[
                     "Could not locate dkms.conf file.".into(),
                     format!("File: {path} does not exist."),
                 ],
             )),
-            Err(e) => Err(died(8, &[e.to_string()])),
+            Err(e) => Err(died(code::BAD_CONF, &[e.to_string()])),
         }
     }
 
@@ -117,17 +117,17 @@ impl<'a> Session<'a> {
         self.scanner()
             .is_built((m, v), (m, v, k, a), &mut suffix)
             .map_err(|lines| {
-                let code = if lines.iter().any(|l| l.contains("Could not locate")) {
-                    4
+                let exit = if lines.iter().any(|l| l.contains("Could not locate")) {
+                    code::NO_CONF
                 } else {
-                    8
+                    code::BAD_CONF
                 };
                 let lines: Vec<String> = lines
                     .into_iter()
                     .filter(|l| !l.starts_with("dkms.conf:"))
                     .map(|l| l.trim_start_matches("Error! ").to_string())
                     .collect();
-                died(code, &lines)
+                died(exit, &lines)
             })
     }
 
@@ -146,7 +146,7 @@ impl<'a> Session<'a> {
     ) -> Result<(), Died> {
         if self.is_added(m, v) {
             return Err(died(
-                3,
+                code::NOT_IN_TREE,
                 &[
                     format!("DKMS tree already contains: {m}-{v}"),
                     "You cannot add the same module/version combo more than once.".into(),
@@ -161,7 +161,7 @@ impl<'a> Session<'a> {
             .unwrap_or_else(|| format!("{src}/dkms.conf"));
         if !is_dir(&src) {
             return Err(died(
-                2,
+                code::NO_SOURCE,
                 &[
                     "Could not find module source directory.".into(),
                     format!("Directory: {src} does not exist."),
@@ -171,7 +171,7 @@ impl<'a> Session<'a> {
         let c = self.conf(m, v, k, a, &conf)?;
         let mv = self.roots.mv_dir(m, v);
         say.out(&format!("Creating symlink {mv}/source -> {src}\n"));
-        let io = |e: std::io::Error| died(1, &[format!("{mv}: {e}")]);
+        let io = |e: std::io::Error| died(code::GENERIC, &[format!("{mv}: {e}")]);
         std::fs::create_dir_all(format!("{mv}/build")).map_err(io)?;
         std::os::unix::fs::symlink(&src, format!("{mv}/source")).map_err(io)?;
         if !c.post_add.is_empty() {
@@ -205,7 +205,7 @@ impl<'a> Session<'a> {
         let base = self.roots.base_dir(m, v, k, a);
         if is_dir(&base) {
             return Err(died(
-                3,
+                code::NOT_IN_TREE,
                 &[
                     format!("This module/version has already been built on: {k}"),
                     format!(
@@ -217,7 +217,7 @@ impl<'a> Session<'a> {
         let conf = self.conf(m, v, k, a, &self.roots.conf_path(m, v))?;
         if conf.build_exclude {
             return Err(died(
-                77,
+                code::EXCLUDED,
                 &[
                     format!(
                         "The {base}/dkms.conf for module {m} includes a BUILD_EXCLUSIVE directive which does not match this kernel/arch/config."
@@ -229,7 +229,7 @@ impl<'a> Session<'a> {
         let ksrc = self.roots.kernel_source_dir(k);
         if !Path::new(&format!("{ksrc}/include")).exists() {
             let mut d = died(
-                1,
+                code::GENERIC,
                 &[
                     format!(
                         "Your kernel headers for kernel {k} cannot be found at /lib/modules/{k}/build or /lib/modules/{k}/source."
@@ -351,7 +351,7 @@ impl Session<'_> {
         let lib = format!("{}/{k}", self.roots.install_tree);
         if !Path::new(&lib).exists() {
             return Err(died(
-                6,
+                code::PATCH_FAILED,
                 &[
                     format!("The directory {lib} doesn't exist."),
                     "You cannot install a module onto a non-existant kernel.".into(),
@@ -361,7 +361,7 @@ impl Session<'_> {
         let conf = self.conf(m, v, k, a, &self.roots.conf_path(m, v))?;
         if self.is_installed(m, v, k, a)? {
             return Err(died(
-                5,
+                code::PATCH_MISSING,
                 &[format!(
                     "This module/version combo is already installed for kernel {k} ({a})."
                 )],
@@ -383,7 +383,7 @@ impl Session<'_> {
                 let src = PathBuf::from(format!("{}/source", self.roots.mv_dir(m, v)));
                 if script_in(&conf.pre_install, "pre_install", &src, say) != 0 && !self.opts.force {
                     return Err(died(
-                        101,
+                        code::PRE_INSTALL_FAILED,
                         &[
                             "pre_install failed, aborting install.".into(),
                             "You may override by specifying --force.".into(),
@@ -404,21 +404,22 @@ impl Session<'_> {
                 continue;
             };
             let file = from.rsplit('/').next().unwrap_or_default().to_string();
-            std::fs::create_dir_all(&dest).map_err(|e| died(1, &[format!("{dest}: {e}")]))?;
+            std::fs::create_dir_all(&dest)
+                .map_err(|e| died(code::GENERIC, &[format!("{dest}: {e}")]))?;
             let tmp = format!("{dest}/.{file}.hostkit-tmp");
             std::fs::copy(&from, &tmp)
                 .and_then(|_| std::fs::rename(&tmp, format!("{dest}/{file}")))
-                .map_err(|e| died(1, &[format!("{dest}/{file}: {e}")]))?;
+                .map_err(|e| died(code::GENERIC, &[format!("{dest}/{file}: {e}")]))?;
             any = true;
         }
         if !any {
-            return Err(died(6, &["Installation aborted.".into()]));
+            return Err(died(code::PATCH_FAILED, &["Installation aborted.".into()]));
         }
         let tmp = format!("{link}.hostkit-tmp");
         let _ = std::fs::remove_file(&tmp);
         std::os::unix::fs::symlink(format!("{v}/{k}/{a}"), &tmp)
             .and_then(|_| std::fs::rename(&tmp, &link))
-            .map_err(|e| died(1, &[format!("{link}: {e}")]))?;
+            .map_err(|e| died(code::GENERIC, &[format!("{link}: {e}")]))?;
         if !conf.post_install.is_empty() {
             let src = PathBuf::from(format!("{}/source", self.roots.mv_dir(m, v)));
             let job_script =
@@ -674,7 +675,7 @@ impl Session<'_> {
             if let Err(e) = res {
                 say.err(&format!("{e}\n"));
                 return Err(died(
-                    6,
+                    code::PATCH_FAILED,
                     &[
                         "Problems with depmod detected. Automatically uninstalling this module."
                             .into(),

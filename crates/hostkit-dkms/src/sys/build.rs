@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::conf::Conf;
 use crate::sys::Roots;
-use crate::sys::outcome::{Died, died};
+use crate::sys::outcome::{Died, code, died};
 use crate::sys::runner::{Buffered, Say, bash, bash_output, run, tail};
 
 /// Signing settings (dkms's prepare_signing), resolved once per command.
@@ -146,7 +146,7 @@ impl BuildJob {
         let build = self.private();
         let src = format!("{}/source", self.roots.mv_dir(m, v));
         let _ = std::fs::remove_dir_all(&build);
-        copy_tree(&src, &build).map_err(|e| died(1, &[e]))?;
+        copy_tree(&src, &build).map_err(|e| died(code::GENERIC, &[e]))?;
         let bdir = PathBuf::from(&build);
         let mut env: Vec<(String, String)> = Vec::new();
         let cfg_text = std::fs::read_to_string(self.roots.kernel_config(k)).unwrap_or_default();
@@ -160,7 +160,7 @@ impl BuildJob {
         for p in &self.conf.patches {
             if !bdir.join("patches").join(p).exists() {
                 return Err(died(
-                    5,
+                    code::PATCH_MISSING,
                     &[
                         format!(" Patch {p} as specified in dkms.conf cannot be"),
                         format!("found in {build}/patches/."),
@@ -173,7 +173,7 @@ impl BuildJob {
             if rc != 0 {
                 say.out(&format!("(bad exit status: {rc})\n"));
                 return Err(died(
-                    6,
+                    code::PATCH_FAILED,
                     &[
                         format!("Application of patch {p} failed."),
                         format!("Check {build} for more information."),
@@ -218,7 +218,7 @@ impl BuildJob {
         if rc != 0 {
             say.out(&format!("(bad exit status: {rc})\n"));
             let mut d = died(
-                10,
+                code::BUILD_FAILED,
                 &[
                     format!("Bad return status for module build on kernel: {k} ({a})"),
                     format!("Consult {log} for more information."),
@@ -247,8 +247,7 @@ impl BuildJob {
         for r in &self.conf.modules {
             let ko = format!("{build}/{}{}.ko", r.built_location, r.built_name);
             if !Path::new(&ko).exists() {
-                return Err(died(
-                    7,
+                return Err(died(code::MODULE_MISSING,
                     &[
                         format!(" Build of {}.ko failed for: {k} ({a})", r.built_name),
                         "Make sure the name of the generated module is correct and at the root of the".into(),
@@ -261,7 +260,7 @@ impl BuildJob {
         // Stage the result next to its final place, then rename it in.
         let stage = format!("{}/.hostkit-stage-{k}-{a}", self.roots.mv_dir(m, v));
         let _ = std::fs::remove_dir_all(&stage);
-        let io = |e: std::io::Error| died(1, &[format!("{stage}: {e}")]);
+        let io = |e: std::io::Error| died(code::GENERIC, &[format!("{stage}: {e}")]);
         std::fs::create_dir_all(format!("{stage}/log")).map_err(io)?;
         std::fs::create_dir_all(format!("{stage}/module")).map_err(io)?;
         let kconfig = self.roots.kernel_config(k);
@@ -454,7 +453,7 @@ pub fn execute(groups: Vec<Vec<Piece>>, jobs: usize) -> Vec<(Buffered, Result<()
                         let (buf, r) = h.join().unwrap_or_else(|_| {
                             (
                                 Buffered::default(),
-                                Err(died(1, &["build thread panicked".into()])),
+                                Err(died(code::GENERIC, &["build thread panicked".into()])),
                             )
                         });
                         out.items.extend(buf.items);

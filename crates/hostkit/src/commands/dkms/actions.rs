@@ -70,7 +70,7 @@ fn kernel_arches(
             Ok(range) => kernels.extend(kernels_in_range(roots, &range)),
             Err(e) => {
                 eprintln!("error: {e}");
-                return Err(2);
+                return Err(crate::exit::DKMS_BAD_OPTION);
             }
         }
         if kernels.is_empty() {
@@ -78,7 +78,7 @@ fn kernel_arches(
                 "error: no kernel under {} or /lib/modules matches `{r}`",
                 roots.install_tree
             );
-            return Err(2);
+            return Err(crate::exit::DKMS_BAD_OPTION);
         }
     }
     if inv.all {
@@ -148,7 +148,7 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
             "The action {} does not support the --all parameter.",
             action.name()
         )]);
-        return 5;
+        return crate::exit::DKMS_PATCH_MISSING;
     }
     if matches!(action, Action::Remove | Action::Unbuild | Action::Uninstall)
         && !sess.is_added(&inv.module, &inv.version)
@@ -157,7 +157,7 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
             "The module/version combo: {}-{} is not located in the DKMS tree.",
             inv.module, inv.version
         )]);
-        return 3;
+        return crate::exit::DKMS_NOT_IN_TREE;
     }
     let ka = match kernel_arches(&mut sess, inv, &roots) {
         Ok(ka) => ka,
@@ -208,7 +208,7 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
     })();
     let dep = sess.run_depmods(&mut say);
     match result.and(dep) {
-        Ok(()) => 0,
+        Ok(()) => crate::exit::OK,
         Err(d) => report(&d),
     }
 }
@@ -263,7 +263,7 @@ fn add_source_dir(sess: &mut Session, inv: &Invocation, dir: &str) -> u8 {
     );
     if m.is_empty() || v.is_empty() {
         print_error(&["Malformed dkms.conf file. Cannot load source tree.".into()]);
-        return 10;
+        return crate::exit::DKMS_BUILD_FAILED;
     }
     let dest = format!("{}/{m}-{v}", sess.roots.source_tree);
     let from = std::fs::canonicalize(dir).unwrap_or_default();
@@ -279,7 +279,7 @@ fn add_source_dir(sess: &mut Session, inv: &Invocation, dir: &str) -> u8 {
     let k = inv.kernels.first().cloned().unwrap_or(rel);
     let a = inv.arches.first().cloned().unwrap_or(mach);
     match sess.add(&m, &v, &k, &a, &mut StdSay) {
-        Ok(()) => 0,
+        Ok(()) => crate::exit::OK,
         Err(d) => report(&d),
     }
 }
@@ -417,7 +417,7 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
             "One or more modules failed to install during autoinstall.".into(),
             "Refer to previous errors for more information.".into(),
         ]);
-        return 11;
+        return crate::exit::DKMS_AUTOINSTALL_FAILED;
     }
     0
 }

@@ -15,7 +15,7 @@ pub fn run(inv: &Invocation) -> u8 {
     let range = match inv.kernel_range.as_deref().map(KernelRange::parse) {
         Some(Err(e)) => {
             eprintln!("error: {e}");
-            return 2;
+            return crate::exit::DKMS_BAD_OPTION;
         }
         Some(Ok(r)) => Some(r),
         None => None,
@@ -43,7 +43,7 @@ pub fn run(inv: &Invocation) -> u8 {
         Some("json") => true,
         Some(other) => {
             eprintln!("error: unknown format `{other}`; expected `text` or `json`");
-            return 2;
+            return crate::exit::DKMS_BAD_OPTION;
         }
     };
     let mut out: Vec<u8> = Vec::new();
@@ -75,11 +75,11 @@ pub fn run(inv: &Invocation) -> u8 {
         }
     }
     match crate::output::emit(inv.output.as_deref().map(std::path::Path::new), &out) {
-        Ok(()) => 0,
-        Err(e) if crate::exit::is_broken_pipe(&e) => 0,
+        Ok(()) => crate::exit::OK,
+        Err(e) if crate::exit::is_broken_pipe(&e) => crate::exit::OK,
         Err(e) => {
             eprintln!("error: {e:#}");
-            2
+            crate::exit::ERROR
         }
     }
 }
