@@ -165,3 +165,47 @@ fn status_json_is_documented() {
     assert_eq!(json["entries"][0]["kernel"], k.as_str());
     assert_documented("dkms.md", &json);
 }
+
+#[test]
+fn kill_9_mid_build_leaves_a_tree_both_tools_read() {
+    let root = DkmsRoot::new();
+    let (a, b) = hostkit_testkit::dkms::kernel_pair();
+    let f = Fixture::hello("killed", "1.0");
+    root.add_source(&f);
+    root.run(&hostkit(), &["add", "killed/1.0"]).ok();
+    let mut child = root
+        .command(
+            &hostkit(),
+            &["build", "killed/1.0", "-k", &a, "-k", &b, "--no-depmod"],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until make runs in a private build dir, then kill hostkit outright.
+    let private = root.tree.join("killed/1.0").join(format!(
+        ".hostkit-build-{a}-{}",
+        hostkit_testkit::dkms::arch()
+    ));
+    let start = std::time::Instant::now();
+    while !private.join("make.log").exists() && start.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(private.join("make.log").exists(), "the build never started");
+    // SAFETY: kill(2) on the PID of a child we spawned and have not reaped.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGKILL) };
+    let _ = child.wait();
+    // Both read the same state (whatever finished is complete, the rest is `added`).
+    let st = same_status(&root, &[]);
+    assert!(!st.is_empty());
+    // And hostkit can finish the job.
+    root.run(&hostkit(), &["build", "killed/1.0", "-k", &a, "-k", &b])
+        .ok();
+    assert_eq!(
+        same_status(&root, &[]),
+        format!(
+            "killed/1.0, {a}, {arch}: built\nkilled/1.0, {b}, {arch}: built\n",
+            arch = hostkit_testkit::dkms::arch()
+        )
+    );
+}
