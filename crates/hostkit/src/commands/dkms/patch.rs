@@ -15,6 +15,7 @@ use hostkit_dkms::sys::runner::StdSay;
 use hostkit_dkms::sys::{ConfReader, Roots};
 
 use crate::cli::dkms::{PatchAddArgs, PatchCommand, PatchRoots};
+use crate::error::hinted;
 use crate::exit::Outcome;
 
 /// Runs a patch subcommand.
@@ -110,10 +111,10 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
     let roots = roots(&a.roots);
     let src = source_dir(&roots, &m, &v);
     if !src.join("dkms.conf").is_file() {
-        bail!(
-            "no dkms.conf in `{}`: add the module first (`hostkit dkms add {m}/{v}`)",
-            src.display()
-        );
+        return Err(hinted(
+            format!("no dkms.conf in `{}`", src.display()),
+            format!("add the module first: `hostkit dkms add {m}/{v}`"),
+        ));
     }
     let ere = if !a.kernels.is_empty() {
         exact_ere(&a.kernels)
@@ -131,13 +132,17 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
             .filter(|k| range.matches(k))
             .collect();
         if ks.is_empty() {
-            bail!(
-                "no known kernel matches `{r}` (looked in the tree, the install tree and /lib/modules)"
-            );
+            return Err(hinted(
+                format!("no known kernel matches `{r}`"),
+                "looked in the tree, the install tree and /lib/modules; give kernels with -k",
+            ));
         }
         exact_ere(&ks)
     } else {
-        bail!("say which kernels get the patch: -k KVER, --kernel-range R or --kernel-glob G");
+        return Err(hinted(
+            "no kernels chosen for the patch",
+            "give -k KVER (repeatable), --kernel-range '>=6.1,<6.12' or --kernel-glob '*-cloud-*'",
+        ));
     };
     let diff = std::fs::read_to_string(&a.file)
         .with_context(|| format!("reading patch `{}`", a.file.display()))?;
@@ -149,7 +154,10 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
         .map(|n| n.to_string_lossy().into_owned())
         .context("the patch path has no file name")?;
     if name.contains(['"', '$', '`', '\\', ' ']) {
-        bail!("patch name `{name}` has characters dkms would re-interpret; rename the file");
+        return Err(hinted(
+            format!("patch name `{name}` has characters dkms would re-interpret"),
+            "rename the file: letters, digits, `.`, `_`, `-`",
+        ));
     }
     // Check it applies to a clean copy of the source before recording anything.
     let check = tempdir_in(&roots)?;
@@ -175,12 +183,15 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
     let _ = std::fs::remove_file(&tmp);
     let _ = std::fs::remove_dir_all(&check);
     if !applies {
-        bail!(
-            "`{}` does not apply to `{}` with -p{}; check -p (the number of leading path components to strip)",
-            a.file.display(),
-            src.display(),
-            a.strip
-        );
+        return Err(hinted(
+            format!(
+                "`{}` does not apply to `{}` with -p{}",
+                a.file.display(),
+                src.display(),
+                a.strip
+            ),
+            "check -p: the number of leading path components to strip (-p0 for `--- hello.c`)",
+        ));
     }
     let _lock = lock_module(&roots.dkms_tree, &m).ok();
     let pdir = src.join("patches");
@@ -189,10 +200,10 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
     if let Ok(old) = std::fs::read_to_string(&dest)
         && old != p1
     {
-        bail!(
-            "`{}` already exists with other content; rename the patch",
-            dest.display()
-        );
+        return Err(hinted(
+            format!("`{}` already exists with other content", dest.display()),
+            "rename the patch file",
+        ));
     }
     write_atomic(&dest, &p1)?;
     let ovr = override_path(&roots, &m, &v);
@@ -308,10 +319,10 @@ fn remove(mv: &str, name: &str, r: &PatchRoots) -> anyhow::Result<Outcome> {
     let before = list.len();
     list.retain(|e| e.file != name);
     if list.len() == before {
-        bail!(
-            "no patch `{name}` in `{}`; see `hostkit dkms patch list {m}/{v}`",
-            ovr.display()
-        );
+        return Err(hinted(
+            format!("no patch `{name}` in `{}`", ovr.display()),
+            format!("see `hostkit dkms patch list {m}/{v}`"),
+        ));
     }
     let src = source_dir(&roots, &m, &v);
     let base = own_patch_count(&roots, &m, &v, &src);
