@@ -118,18 +118,21 @@ fn die(code: u8, lines: &[&str]) -> ArgError {
 
 /// dkms's `show_usage` (printed to stdout).
 pub fn usage(argv0: &str) -> String {
-    format!(
-        "Usage: {argv0} [action] [options]\n\
-  [action]  = {{ add | remove | build | install | uninstall | match | autoinstall |\n\
-                mktarball | ldtarball | status }}\n\
-  [options] = [-m module] [-v module-version] [-k kernel-version] [-a arch]\n\
-              [-c dkms.conf-location] [-q] [--force] [--force-version-override] [--all]\n\
-              [--templatekernel=kernel] [--directive='cli-directive=cli-value']\n\
-              [--config=kernel-.config-location] [--archive=tarball-location]\n\
-              [--kernelsourcedir=source-location]\n\
-              [--binaries-only] [--source-only] [--verbose]\n\
-              [--no-depmod] [--modprobe-on-install] [-j number] [--version]\n"
-    )
+    [
+        format!("Usage: {argv0} [action] [options]"),
+        "  [action]  = { add | remove | build | install | uninstall | match | autoinstall |".into(),
+        "                mktarball | ldtarball | status }".into(),
+        "  [options] = [-m module] [-v module-version] [-k kernel-version] [-a arch]".into(),
+        "              [-c dkms.conf-location] [-q] [--force] [--force-version-override] [--all]"
+            .into(),
+        "              [--templatekernel=kernel] [--directive='cli-directive=cli-value']".into(),
+        "              [--config=kernel-.config-location] [--archive=tarball-location]".into(),
+        "              [--kernelsourcedir=source-location]".into(),
+        "              [--binaries-only] [--source-only] [--verbose]".into(),
+        "              [--no-depmod] [--modprobe-on-install] [-j number] [--version]".into(),
+        String::new(),
+    ]
+    .join("\n")
 }
 
 fn split_mv(s: &str) -> (String, Option<String>) {

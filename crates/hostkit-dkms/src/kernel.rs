@@ -281,3 +281,246 @@ mod tests {
         assert!(KernelRange::parse("").is_err());
     }
 }
+
+/// An ERE (re-read safely by dkms: no backslashes) matching exactly the kernel versions of a
+/// range, for `PATCH_MATCH`; None when the range uses `!=` or a bound that is not dotted
+/// numbers. Supports any number of lower and upper bounds (the tightest of each is kept).
+pub fn range_to_ere(range: &KernelRange) -> Option<String> {
+    let mut lo: Option<Vec<u64>> = None;
+    let mut hi: Option<(Vec<u64>, bool)> = None;
+    for (op, b) in &range.bounds {
+        if !b.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        let t = numeric_prefix(b);
+        let lower = |t: Vec<u64>, incl: bool| {
+            // `>` on a truncated compare: the next value at that length.
+            if incl { Some(t) } else { bump(&t) }
+        };
+        match op {
+            Op::Ge | Op::Gt => {
+                let t = lower(t, *op == Op::Ge)?;
+                if lo
+                    .as_ref()
+                    .is_none_or(|l| cmp_trunc(&t, l) == Ordering::Greater)
+                {
+                    lo = Some(t);
+                }
+            }
+            Op::Le | Op::Lt => {
+                let cand = (t, *op == Op::Le);
+                if hi
+                    .as_ref()
+                    .is_none_or(|h| cmp_trunc(&cand.0, &h.0) == Ordering::Less)
+                {
+                    hi = Some(cand);
+                }
+            }
+            Op::Eq => {
+                lo = Some(t.clone());
+                hi = Some((t, true));
+            }
+            Op::Ne => return None,
+        }
+    }
+    let body = components(lo.as_deref(), hi.as_ref().map(|(t, i)| (t.as_slice(), *i)))?;
+    Some(format!("^({body})"))
+}
+
+fn cmp_trunc(a: &[u64], b: &[u64]) -> Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then(a.len().cmp(&b.len()))
+}
+
+/// The smallest tuple of the same length greater than `t`.
+fn bump(t: &[u64]) -> Option<Vec<u64>> {
+    let mut t = t.to_vec();
+    *t.last_mut()? += 1;
+    Some(t)
+}
+
+/// The regex for component lists with `lo <= k` and `k < hi` (or `<=`), compared on the
+/// bounds' lengths; None when nothing matches.
+fn components(lo: Option<&[u64]>, hi: Option<(&[u64], bool)>) -> Option<String> {
+    let lo = lo.filter(|l| !l.is_empty());
+    let hi = match hi {
+        Some(([], true)) => None,
+        Some(([], false)) => return None,
+        h => h,
+    };
+    if lo.is_none() && hi.is_none() {
+        return Some(".*".into());
+    }
+    let a = lo.map_or(0, |l| l[0]);
+    let b = hi.map(|(h, _)| h[0]);
+    let rest = |lo: Option<&[u64]>, hi: Option<(&[u64], bool)>| components(lo, hi);
+    let mut alts = Vec::new();
+    if b == Some(a) {
+        let r = rest(lo.map(|l| &l[1..]), hi.map(|(h, i)| (&h[1..], i)))?;
+        return Some(format!("{a}{}", sep(&r)));
+    }
+    if let Some(b) = b
+        && b < a
+    {
+        return None;
+    }
+    if let Some(r) = rest(lo.map(|l| &l[1..]), None) {
+        alts.push(format!("{a}{}", sep(&r)));
+    }
+    let between_hi = b.map(|b| b.checked_sub(1));
+    match between_hi {
+        Some(None) => {}
+        Some(Some(bh)) if bh < a + 1 => {}
+        _ => alts.push(format!(
+            "({})([^0-9].*|$)",
+            int_range(a + 1, between_hi.flatten())
+        )),
+    }
+    if let (Some(b), Some((h, i))) = (b, hi)
+        && let Some(r) = rest(None, Some((&h[1..], i)))
+    {
+        alts.push(format!("{b}{}", sep(&r)));
+    }
+    if alts.is_empty() {
+        None
+    } else {
+        Some(alts.join("|"))
+    }
+}
+
+/// What follows a fixed component: the rest, after a dot, or anything when unconstrained.
+fn sep(rest: &str) -> String {
+    if rest == ".*" {
+        "([^0-9].*|$)".into()
+    } else {
+        format!("[.]({rest})")
+    }
+}
+
+/// Decimal numbers (no leading zeros) in `lo..=hi` (`hi` None = unbounded), as alternatives.
+fn int_range(lo: u64, hi: Option<u64>) -> String {
+    let mut alts = Vec::new();
+    let lo_s = lo.to_string();
+    let top = hi.unwrap_or(u64::MAX);
+    let mut start = lo;
+    let mut len = lo_s.len();
+    while start <= top && len <= 19 {
+        let max_len = 10u64.checked_pow(len as u32).map_or(u64::MAX, |p| p - 1);
+        if hi.is_none() && start == 10u64.pow(len as u32 - 1).max(if len == 1 { 0 } else { 1 }) {
+            // Every number of this length or longer.
+            let first = if len == 1 { "[0-9]" } else { "[1-9]" };
+            alts.push(format!("{first}[0-9]{{{},}}", len - 1));
+            break;
+        }
+        let end = max_len.min(top);
+        alts.extend(same_len(&start.to_string(), &end.to_string()));
+        if end == top {
+            break;
+        }
+        start = end + 1;
+        len += 1;
+    }
+    alts.join("|")
+}
+
+fn same_len(lo: &str, hi: &str) -> Vec<String> {
+    if lo == hi {
+        return vec![lo.to_string()];
+    }
+    let (l0, h0) = (lo.as_bytes()[0], hi.as_bytes()[0]);
+    if lo.len() == 1 {
+        return vec![format!("[{}-{}]", l0 as char, h0 as char)];
+    }
+    let n = lo.len() - 1;
+    if l0 == h0 {
+        return same_len(&lo[1..], &hi[1..])
+            .into_iter()
+            .map(|r| format!("{}({r})", l0 as char))
+            .collect();
+    }
+    let mut out: Vec<String> = same_len(&lo[1..], &"9".repeat(n))
+        .into_iter()
+        .map(|r| format!("{}({r})", l0 as char))
+        .collect();
+    if h0 - l0 > 1 {
+        out.push(format!(
+            "[{}-{}][0-9]{{{n}}}",
+            (l0 + 1) as char,
+            (h0 - 1) as char
+        ));
+    }
+    out.extend(
+        same_len(&"0".repeat(n), &hi[1..])
+            .into_iter()
+            .map(|r| format!("{}({r})", h0 as char)),
+    );
+    out
+}
+
+#[cfg(test)]
+mod ere_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(range: &str, kvers: &[&str]) {
+        let r = KernelRange::parse(range).unwrap();
+        let ere = range_to_ere(&r).unwrap();
+        assert!(!ere.contains('\\'), "{ere}");
+        let re = regex::Regex::new(&ere).unwrap();
+        for k in kvers {
+            assert_eq!(re.is_match(k), r.matches(k), "{range} on {k}: {ere}");
+        }
+    }
+
+    #[test]
+    fn ranges_compile_to_eres() {
+        let ks = [
+            "5.10.0-20-amd64",
+            "6.0.9",
+            "6.1.0-57-amd64",
+            "6.1.0-57-cloud-amd64",
+            "6.11.9",
+            "6.12.0",
+            "6.12.1-1-amd64",
+            "6.2",
+            "7.0.1",
+            "10.1.1",
+            "61.0",
+        ];
+        for r in [
+            ">=6.1,<6.12",
+            ">=6.1",
+            "<6.12",
+            "=6.1",
+            "6.1.0",
+            ">6.1",
+            "<=6.11",
+            ">=5,<7",
+            ">=6.1.0,<=6.12",
+        ] {
+            check(r, &ks);
+        }
+        assert!(range_to_ere(&KernelRange::parse("!=6.1").unwrap()).is_none());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The ERE accepts exactly the kernels the range accepts.
+        #[test]
+        fn ere_agrees_with_range(
+            lo in prop::collection::vec(0u64..130, 1..3),
+            hi in prop::collection::vec(0u64..130, 1..3),
+            k in prop::collection::vec(0u64..130, 2..4),
+            flavour in prop::sample::select(vec!["", "-57-amd64", "-rc1", "+"]),
+            ops in (0..2usize, 0..2usize),
+        ) {
+            let lo_s = lo.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+            let hi_s = hi.iter().map(u64::to_string).collect::<Vec<_>>().join(".");
+            let range = format!("{}{lo_s},{}{hi_s}", [">=", ">"][ops.0], ["<", "<="][ops.1]);
+            let kver = k.iter().map(u64::to_string).collect::<Vec<_>>().join(".") + flavour;
+            let r = KernelRange::parse(&range).unwrap();
+            let matched = range_to_ere(&r).is_some_and(|e| regex::Regex::new(&e).unwrap().is_match(&kver));
+            prop_assert_eq!(matched, r.matches(&kver), "{} on {}: {:?}", range, kver, range_to_ere(&r));
+        }
+    }
+}

@@ -39,7 +39,9 @@ pub fn choose(allowed: &[usize], private_sshd: bool, no_pin: bool) -> Pinning {
 /// The warning to print when something is not pinned (`None` when fully pinned).
 pub fn warning(p: &Pinning) -> Option<String> {
     p.unpinned.as_ref().map(|why| {
-        format!("ssh and sshd are not both pinned to their own CPU ({why}); fast ciphers may read low until the scheduler separates them")
+        format!(
+            "ssh and sshd are not both pinned to their own CPU ({why}); fast ciphers may read low until the scheduler separates them"
+        )
     })
 }
 

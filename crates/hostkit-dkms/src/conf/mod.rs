@@ -85,6 +85,8 @@ pub struct Conf {
     pub modules: Vec<ModuleRecord>,
     pub make_command: String,
     pub clean: String,
+    /// CLEAN was not set: dkms's default `make -C <kernel> M=<build> clean`.
+    pub clean_is_default: bool,
     /// `patch_array`: the patches that apply to this kernel, in order.
     pub patches: Vec<String>,
     pub build_exclude: bool,
@@ -116,8 +118,10 @@ impl Conf {
 pub struct Facts<'a> {
     /// Distribution install location override (`/updates/dkms` on Debian/Ubuntu/Arch).
     pub location_override: Option<&'a str>,
-    /// Text of `$kernel_config` (clang/lld detection), if readable.
-    pub kernel_config: Option<&'a str>,
+    /// `$kernel_config` has `CONFIG_CC_IS_CLANG=y` (dkms adds `CC=clang` to MAKE).
+    pub clang: bool,
+    /// `$kernel_config` has `CONFIG_LD_IS_LLD=y` (dkms adds `LD=ld.lld`).
+    pub lld: bool,
     /// Text of `$kernel_source_dir/.config` (BUILD_EXCLUSIVE_CONFIG), if it exists.
     pub source_dir_config: Option<&'a str>,
 }
@@ -286,15 +290,14 @@ fn make_and_patches(v: &Vars, ctx: &Context, facts: &Facts, c: &mut Conf) {
         make = format!("make -C {} M={build}", ctx.kernel_source_dir);
     }
     if c.clean.is_empty() {
+        c.clean_is_default = true;
         c.clean = format!("make -C {} M={build} clean", ctx.kernel_source_dir);
     }
-    if let Some(cfg) = facts.kernel_config {
-        if cfg.lines().any(|l| l.contains("CONFIG_CC_IS_CLANG=y")) {
-            make.push_str(" CC=clang");
-        }
-        if cfg.lines().any(|l| l.contains("CONFIG_LD_IS_LLD=y")) {
-            make.push_str(" LD=ld.lld");
-        }
+    if facts.clang {
+        make.push_str(" CC=clang");
+    }
+    if facts.lld {
+        make.push_str(" LD=ld.lld");
     }
     c.make_command = make;
     for i in 0..v.count("PATCH") {

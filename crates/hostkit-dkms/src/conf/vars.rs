@@ -53,6 +53,30 @@ pub fn is_whitelisted(name: &str) -> bool {
     WHITELIST.contains(&name)
 }
 
+/// What `echo NAME[i]=\"$value\"` makes of a value (the expansion is unquoted between two
+/// literal parts): IFS runs become one space, and a leading or trailing run stays as one
+/// space because it separates the value from the literal around it.
+pub fn echo_split_join(v: &str) -> String {
+    let ws = |c: char| c == ' ' || c == '\t' || c == '\n';
+    let fields: Vec<&str> = v.split(ws).filter(|f| !f.is_empty()).collect();
+    if fields.is_empty() {
+        return if v.is_empty() {
+            String::new()
+        } else {
+            " ".into()
+        };
+    }
+    let mut out = String::new();
+    if v.starts_with(ws) {
+        out.push(' ');
+    }
+    out.push_str(&fields.join(" "));
+    if v.ends_with(ws) {
+        out.push(' ');
+    }
+    out
+}
+
 /// Bash variables as sparse indexed arrays.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Vars {
@@ -104,11 +128,7 @@ impl Vars {
         for name in WHITELIST {
             if let Some(arr) = self.map.get(*name) {
                 for (i, v) in arr {
-                    out.set(
-                        name,
-                        *i,
-                        v.split_ascii_whitespace().collect::<Vec<_>>().join(" "),
-                    );
+                    out.set(name, *i, echo_split_join(v));
                 }
             }
         }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::conf::Conf;
 use crate::kernel::{dkms_ver_key, version_cmp};
 use crate::sys::modinfo::verinfo;
-use crate::sys::runner::{Buffered, Say, bash, run, tail};
+use crate::sys::runner::{Buffered, Say, bash, bash_output, run, tail};
 use crate::sys::scan::{Scanner, ko_path};
 use crate::sys::{ConfError, ConfReader, Roots};
 
@@ -261,16 +261,27 @@ pub struct Signing {
 /// and `mok.pub` (dkms always uses /var/lib/dkms; hostkit stays inside the given tree).
 pub fn signing_paths(roots: &Roots) -> Signing {
     let env = |n: &str| std::env::var(n).ok().filter(|s| !s.is_empty());
+    let key = roots
+        .mok_signing_key
+        .clone()
+        .or_else(|| env("mok_signing_key"));
+    let cert = roots
+        .mok_certificate
+        .clone()
+        .or_else(|| env("mok_certificate"));
     Signing {
-        key: env("mok_signing_key").unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
-        cert: env("mok_certificate").unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),
+        key: key.unwrap_or_else(|| format!("{}/mok.key", roots.dkms_tree)),
+        cert: cert.unwrap_or_else(|| format!("{}/mok.pub", roots.dkms_tree)),
     }
 }
 
 /// dkms's sign-file lookup for a kernel.
-pub fn sign_file_for(k: &str) -> String {
-    if let Ok(s) = std::env::var("sign_file")
-        && !s.is_empty()
+pub fn sign_file_for(roots: &Roots, k: &str) -> String {
+    if let Some(s) = roots
+        .sign_file
+        .clone()
+        .or_else(|| std::env::var("sign_file").ok())
+        .filter(|s| !s.is_empty())
     {
         return s;
     }
@@ -341,6 +352,16 @@ pub fn prepare_signing(sign_file: &str, s: &Signing, say: &mut dyn Say) -> bool 
     true
 }
 
+trait DefaultResult {
+    fn unwrap_or_default_result(self) -> (Buffered, Result<(), Died>);
+}
+
+impl DefaultResult for Option<(Buffered, Result<(), Died>)> {
+    fn unwrap_or_default_result(self) -> (Buffered, Result<(), Died>) {
+        self.unwrap_or_else(|| (Buffered::default(), Ok(())))
+    }
+}
+
 /// One prepared build, runnable on its own thread.
 #[derive(Debug, Clone)]
 pub struct BuildJob {
@@ -403,11 +424,8 @@ impl BuildJob {
                 ));
             }
             say.out(&format!("applying patch {p}..."));
-            let rc = bash(
-                &format!("patch -p1 < ./patches/{p} >/dev/null"),
-                &bdir,
-                &env,
-            );
+            let (rc, printed) = bash_output(&format!("patch -p1 < ./patches/{p}"), &bdir, &env);
+            say.out(&printed);
             if rc != 0 {
                 say.out(&format!("(bad exit status: {rc})\n"));
                 return Err(died(
@@ -426,7 +444,13 @@ impl BuildJob {
         say.out("\nBuilding module:\n");
         let clean = self.privatise(&self.conf.clean);
         say.out("Cleaning build area...");
-        let rc = bash(&clean, &bdir, &env);
+        // The private dir is a fresh copy of the source: kbuild's clean only matters when the
+        // source ships build products, or when CLEAN is the package's own command.
+        let rc = if self.conf.clean_is_default && !has_build_products(&bdir) {
+            0
+        } else {
+            bash(&clean, &bdir, &env)
+        };
         say.out(&if rc != 0 {
             format!("(bad exit status: {rc})\n")
         } else {
@@ -456,12 +480,22 @@ impl BuildJob {
                     format!("Consult {log} for more information."),
                 ],
             );
-            let t = tail(Path::new(&log), 15);
-            let hint = if t.contains("No such file or directory") && t.contains("/build") {
-                format!("the kernel build directory looks incomplete: install linux-headers-{k}")
-            } else {
-                format!("the command was `{make}` in {build}; last lines of make.log:\n{t}")
-            };
+            let t = tail(Path::new(&log), 12);
+            let mut hint = format!(
+                "`{make}` exited {rc} in {build}; the last lines of {log}:\n{}",
+                t.lines()
+                    .map(|l| format!("  {l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            let ksrc = self.roots.kernel_source_dir(k);
+            if !Path::new(&format!("{ksrc}/Makefile")).exists()
+                || t.contains("No rule to make target 'modules'")
+            {
+                hint.push_str(&format!(
+                    "\nthe kernel build directory {ksrc} looks incomplete: install linux-headers-{k}"
+                ));
+            }
             d.hint = Some(hint);
             return Err(d);
         }
@@ -515,7 +549,12 @@ impl BuildJob {
             self.script("post_build", &self.conf.post_build, &bdir, say);
         }
         say.out("Cleaning build area...");
-        let rc = bash(&clean, &bdir, &env);
+        // kbuild's clean of a directory deleted right after is skipped; a package's CLEAN runs.
+        let rc = if self.conf.clean_is_default {
+            0
+        } else {
+            bash(&clean, &bdir, &env)
+        };
         say.out(&if rc != 0 {
             format!("(bad exit status: {rc})\n")
         } else {
@@ -544,6 +583,29 @@ impl BuildJob {
     }
 }
 
+/// True when a tree holds kbuild output (`*.o`, `*.ko`, `.*.cmd`, `Module.symvers`).
+fn has_build_products(dir: &Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.filter_map(|e| e.ok()) {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else if n.ends_with(".o")
+                || n.ends_with(".ko")
+                || (n.starts_with('.') && n.ends_with(".cmd"))
+                || n == "Module.symvers"
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| {
         m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
@@ -560,34 +622,129 @@ fn which(cmd: &str) -> bool {
         .any(|d| is_executable(&Path::new(d).join(cmd)))
 }
 
-/// Runs prepared builds in parallel (one thread each), replaying each build's messages in
-/// order. Returns the first failure's code after printing every failure.
-pub fn run_parallel(jobs: Vec<BuildJob>, say: &mut dyn Say) -> Vec<Result<(), Died>> {
-    let handles: Vec<_> = jobs
-        .into_iter()
-        .map(|j| {
-            std::thread::spawn(move || {
-                let mut buf = Buffered::default();
-                let r = j.run(&mut buf);
-                (buf, r)
-            })
-        })
-        .collect();
+/// One piece of a build command's transcript, in dkms's order: messages printed while
+/// preparing, a build to run, or the error that ended the command there.
+#[derive(Debug)]
+pub enum Piece {
+    Said(Buffered),
+    Job(Box<BuildJob>),
+    Failed(Died),
+}
+
+/// A build on its thread, or a piece that needs no thread.
+type Running = Result<std::thread::JoinHandle<(Buffered, Result<(), Died>)>, Piece>;
+
+/// Runs every build of every group at once (one thread each; the `jobs` budget split across
+/// them), then returns per group its transcript in dkms's order and its first error.
+pub fn execute(groups: Vec<Vec<Piece>>, jobs: usize) -> Vec<(Buffered, Result<(), Died>)> {
+    let total = groups
+        .iter()
+        .flatten()
+        .filter(|p| matches!(p, Piece::Job(_)))
+        .count()
+        .max(1);
+    let per = (jobs / total).max(1);
+    let mut handles: Vec<Vec<Running>> = Vec::new();
+    for group in groups {
+        let mut hs = Vec::new();
+        for piece in group {
+            match piece {
+                Piece::Job(mut j) => {
+                    j.jobs = per;
+                    hs.push(Ok(std::thread::spawn(move || {
+                        let mut buf = Buffered::default();
+                        let r = j.run(&mut buf);
+                        (buf, r)
+                    })));
+                }
+                other => hs.push(Err(other)),
+            }
+        }
+        handles.push(hs);
+    }
     handles
         .into_iter()
-        .map(|h| match h.join() {
-            Ok((buf, r)) => {
-                buf.replay(say);
-                r
+        .map(|hs| {
+            let mut out = Buffered::default();
+            let mut first: Option<Died> = None;
+            for h in hs {
+                match h {
+                    Ok(h) => {
+                        let (buf, r) = h.join().unwrap_or_else(|_| {
+                            (
+                                Buffered::default(),
+                                Err(died(1, &["build thread panicked".into()])),
+                            )
+                        });
+                        out.items.extend(buf.items);
+                        if let Err(d) = r {
+                            first.get_or_insert(d);
+                        }
+                    }
+                    Err(Piece::Said(b)) => out.items.extend(b.items),
+                    Err(Piece::Failed(d)) => {
+                        first.get_or_insert(d);
+                    }
+                    Err(Piece::Job(_)) => {}
+                }
             }
-            Err(_) => Err(died(1, &["build thread panicked".into()])),
+            (out, first.map_or(Ok(()), Err))
         })
         .collect()
 }
 
 impl Session<'_> {
-    /// Builds (m, v) for several kernels, in parallel, after dkms's per-kernel checks.
-    /// Returns the exit code of the first failure (0 when all built or skipped).
+    /// dkms's maybe_build for each kernel, as pieces: skip messages, prepared builds, and the
+    /// error that stops the command (later kernels are not prepared, as in dkms).
+    pub fn plan_builds(&mut self, m: &str, v: &str, ka: &[(String, String)]) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        let signing = signing_paths(self.roots);
+        for (k, a) in ka {
+            let mut say = Buffered::default();
+            let built = match self.is_built(m, v, k, a) {
+                Ok(b) => b,
+                Err(d) => {
+                    pieces.push(Piece::Failed(d));
+                    break;
+                }
+            };
+            if built {
+                if self.opts.force {
+                    self.unbuild_dirs(m, v, k, a);
+                } else {
+                    say.out(&format!(
+                        "Module {m}/{v} already built for kernel {k} ({a}), skip. You may override by specifying --force.\n"
+                    ));
+                    pieces.push(Piece::Said(say));
+                    continue;
+                }
+            }
+            let sf = sign_file_for(self.roots, k);
+            let sign = prepare_signing(&sf, &signing, &mut say).then(|| (sf, signing.clone()));
+            let conf = self.prepare(m, v, k, a, &mut say);
+            pieces.push(Piece::Said(say));
+            match conf {
+                Ok(conf) => pieces.push(Piece::Job(Box::new(BuildJob {
+                    m: m.into(),
+                    v: v.into(),
+                    k: k.clone(),
+                    a: a.clone(),
+                    conf,
+                    jobs: 1,
+                    roots: self.roots.clone(),
+                    sign,
+                }))),
+                Err(d) => {
+                    pieces.push(Piece::Failed(d));
+                    break;
+                }
+            }
+        }
+        pieces
+    }
+
+    /// Builds (m, v) for several kernels, in parallel, after dkms's per-kernel checks;
+    /// prints the transcript in dkms's order and returns the first failure.
     pub fn build_many(
         &mut self,
         m: &str,
@@ -595,52 +752,19 @@ impl Session<'_> {
         ka: &[(String, String)],
         say: &mut dyn Say,
     ) -> Result<(), Died> {
-        let mut prepared = Vec::new();
-        let signing = signing_paths(self.roots);
-        for (k, a) in ka {
-            if self.is_built(m, v, k, a)? {
-                if self.opts.force {
-                    self.unbuild_dirs(m, v, k, a);
-                } else {
-                    say.out(&format!(
-                        "Module {m}/{v} already built for kernel {k} ({a}), skip. You may override by specifying --force.\n"
-                    ));
-                    continue;
-                }
-            }
-            let sf = sign_file_for(k);
-            let sign = prepare_signing(&sf, &signing, say).then(|| (sf, signing.clone()));
-            let conf = self.prepare(m, v, k, a, say)?;
-            prepared.push(BuildJob {
-                m: m.into(),
-                v: v.into(),
-                k: k.clone(),
-                a: a.clone(),
-                conf,
-                jobs: 1,
-                roots: self.roots.clone(),
-                sign,
-            });
-        }
-        let n = prepared.len().max(1);
-        let per = (self.opts.jobs / n).max(1);
-        for j in &mut prepared {
-            j.jobs = per;
-        }
-        let mut first = None;
-        for r in run_parallel(prepared, say) {
-            if let Err(d) = r {
-                first.get_or_insert(d);
-            }
-        }
+        let pieces = self.plan_builds(m, v, ka);
+        let (buf, r) = execute(vec![pieces], self.opts.jobs)
+            .pop()
+            .unwrap_or_default_result();
+        buf.replay(say);
         // dkms deletes the shared build dir after a successful build; keep it consistent.
         let _ = std::fs::remove_dir(format!("{}/build", self.roots.mv_dir(m, v)));
-        first.map_or(Ok(()), Err)
+        r
     }
 
     fn unbuild_dirs(&self, m: &str, v: &str, k: &str, a: &str) {
         let mv = self.roots.mv_dir(m, v);
-        let _ = std::fs::remove_dir_all(format!("{mv}/{k}/{a}"));
+        discard(&format!("{mv}/{k}/{a}"), &mv);
         let kdir = format!("{mv}/{k}");
         let has_sub = std::fs::read_dir(&kdir).is_ok_and(|rd| {
             rd.filter_map(|e| e.ok())
@@ -986,6 +1110,21 @@ impl Session<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Deletes `dir` so that a kill at any moment leaves either the whole entry or nothing: it is
+/// first renamed to a dot-name in `parent` (invisible to dkms's globs), then removed.
+fn discard(dir: &str, parent: &str) {
+    let trash = format!("{parent}/.hostkit-trash-{}", std::process::id());
+    let _ = std::fs::remove_dir_all(&trash);
+    match std::fs::rename(dir, &trash) {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(&trash);
+        }
+        Err(_) => {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

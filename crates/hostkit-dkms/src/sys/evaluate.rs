@@ -36,6 +36,12 @@ type CacheKey = (String, PathBuf, Vec<(String, String)>);
 #[derive(Debug, Default)]
 pub struct ConfReader {
     cache: HashMap<CacheKey, (Vars, Tier)>,
+    /// Typed results by chain and location override.
+    typed: HashMap<(CacheKey, Option<String>), Conf>,
+    /// Kernel `.config` texts by path (read once per process, not per entry).
+    configs: HashMap<String, Option<std::rc::Rc<str>>>,
+    /// (clang, lld) of a kernel `.config` by path.
+    toolchains: HashMap<String, (bool, bool)>,
     /// bash processes started so far.
     pub forks: usize,
     /// Force the bash tier (tests compare both tiers).
@@ -94,15 +100,64 @@ impl ConfReader {
         ctx: &Context,
         location_override: Option<&str>,
     ) -> Result<Conf, ConfError> {
+        let key = (
+            (
+                conf_path.to_string(),
+                etc_dir.to_path_buf(),
+                ctx.shell_vars()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            location_override.map(str::to_string),
+        );
+        if let Some(c) = self.typed.get(&key) {
+            if !readable(conf_path) {
+                return Err(ConfError::Missing {
+                    path: conf_path.to_string(),
+                });
+            }
+            return Ok(c.clone());
+        }
         let (vars, _) = self.vars(conf_path, etc_dir, ctx)?;
-        let kconfig = std::fs::read_to_string(&ctx.kernel_config).ok();
-        let sconfig = std::fs::read_to_string(format!("{}/.config", ctx.kernel_source_dir)).ok();
+        let (clang, lld) = self.toolchain(&ctx.kernel_config.clone());
+        let sconfig = if vars.is_set("BUILD_EXCLUSIVE_CONFIG") {
+            self.config(&format!("{}/.config", ctx.kernel_source_dir))
+        } else {
+            None
+        };
         let facts = Facts {
             location_override,
-            kernel_config: kconfig.as_deref(),
+            clang,
+            lld,
             source_dir_config: sconfig.as_deref(),
         };
-        Ok(conf::typed(&vars, ctx, &facts))
+        let c = conf::typed(&vars, ctx, &facts);
+        self.typed.insert(key, c.clone());
+        Ok(c)
+    }
+}
+
+impl ConfReader {
+    fn toolchain(&mut self, path: &str) -> (bool, bool) {
+        if let Some(t) = self.toolchains.get(path) {
+            return *t;
+        }
+        let t = self.config(path).map_or((false, false), |c| {
+            (
+                c.contains("CONFIG_CC_IS_CLANG=y"),
+                c.contains("CONFIG_LD_IS_LLD=y"),
+            )
+        });
+        self.toolchains.insert(path.to_string(), t);
+        t
+    }
+
+    fn config(&mut self, path: &str) -> Option<std::rc::Rc<str>> {
+        self.configs
+            .entry(path.to_string())
+            .or_insert_with(|| std::fs::read_to_string(path).ok().map(std::rc::Rc::from))
+            .clone()
     }
 }
 
@@ -284,5 +339,73 @@ mod tests {
             r.vars("/nonexistent/dkms.conf", Path::new("/nonexistent"), &ctx()),
             Err(ConfError::Missing { .. })
         ));
+    }
+
+    mod agreement {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A value word in one of bash's quoting styles, built from safe pieces and
+        /// references to dkms's variables or earlier assignments.
+        fn word() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                "[a-zA-Z0-9_./:,+=@%-]{1,8}",
+                Just("$kernelver".to_string()),
+                Just("${dkms_tree}".to_string()),
+                Just("$local_a".to_string()),
+                Just("${PACKAGE_NAME}".to_string()),
+            ];
+            (prop::collection::vec(piece, 1..4), 0..3u8).prop_map(|(ps, style)| {
+                let joined = ps.concat();
+                match style {
+                    0 => joined,
+                    1 => format!("\"{} {}\"", joined, ps[0]),
+                    _ if !joined.contains('$') => format!("'{joined}'"),
+                    _ => format!("\"{joined}\""),
+                }
+            })
+        }
+
+        fn quoted_word() -> impl Strategy<Value = String> {
+            "[a-zA-Z0-9_./:-]{1,8}".prop_map(|w| format!("\"{w}\""))
+        }
+
+        fn line() -> impl Strategy<Value = String> {
+            let name = prop::sample::select(vec![
+                "PACKAGE_NAME",
+                "PACKAGE_VERSION",
+                "MAKE",
+                "PATCH",
+                "PATCH_MATCH",
+                "BUILT_MODULE_NAME",
+                "DEST_MODULE_LOCATION",
+                "local_a",
+                "AUTOINSTALL",
+            ]);
+            prop_oneof![
+                (name.clone(), word()).prop_map(|(n, w)| format!("{n}={w}")),
+                (name.clone(), 0..3usize, word()).prop_map(|(n, i, w)| format!("{n}[{i}]={w}")),
+                (name, prop::collection::vec(quoted_word(), 0..3))
+                    .prop_map(|(n, ws)| format!("{n}=({})", ws.join(" "))),
+                Just("# a comment".to_string()),
+                Just(String::new()),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(40))]
+            /// The static tier and bash agree on every plain file and layer chain.
+            #[test]
+            fn static_and_bash_agree(
+                conf in prop::collection::vec(line(), 1..8),
+                layer in prop::collection::vec(line(), 0..4),
+            ) {
+                let (s, b) = both(&[
+                    ("dkms.conf", &(conf.join("\n") + "\n")),
+                    ("hello-0.1.conf", &(layer.join("\n") + "\n")),
+                ]);
+                prop_assert_eq!(s, b);
+            }
+        }
     }
 }

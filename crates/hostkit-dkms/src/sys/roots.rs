@@ -22,6 +22,11 @@ pub struct Roots {
     pub conf: Option<String>,
     /// `/updates/dkms` on Debian, Ubuntu and Arch (dkms's override_dest_module_location).
     pub location_override: Option<String>,
+    /// `sign_file`, `mok_signing_key`, `mok_certificate` from framework.conf (they win over
+    /// the environment, as in dkms).
+    pub sign_file: Option<String>,
+    pub mok_signing_key: Option<String>,
+    pub mok_certificate: Option<String>,
 }
 
 impl Default for Roots {
@@ -35,6 +40,9 @@ impl Default for Roots {
             kernel_config: None,
             conf: None,
             location_override: distro_location_override(Path::new("/etc/os-release")),
+            sign_file: None,
+            mok_signing_key: None,
+            mok_certificate: None,
         }
     }
 }

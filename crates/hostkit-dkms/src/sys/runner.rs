@@ -74,6 +74,24 @@ pub fn bash(cmd: &str, dir: &Path, env: &[(String, String)]) -> i32 {
     c.status().map_or(127, |s| s.code().unwrap_or(128))
 }
 
+/// `bash -c CMD` in `dir`; returns the exit status and what it printed (stdout then stderr).
+pub fn bash_output(cmd: &str, dir: &Path, env: &[(String, String)]) -> (i32, String) {
+    let mut c = Command::new("bash");
+    c.args(["--noprofile", "--norc", "-c", &format!("{{ {cmd}; }} 2>&1")])
+        .current_dir(dir)
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    match c.output() {
+        Ok(o) => (
+            o.status.code().unwrap_or(128),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        ),
+        Err(e) => (127, format!("bash: {e}\n")),
+    }
+}
+
 /// Runs a program; Ok(()) on exit 0, else the status and stderr.
 pub fn run(prog: &str, args: &[&str], dir: Option<&Path>) -> Result<(), String> {
     let mut c = Command::new(prog);

@@ -346,3 +346,139 @@ fn same_file_contents(a: &str, b: Option<&str>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    const K1: &str = "6.1.0-9-amd64";
+    const K2: &str = "6.1.0-9-cloud-amd64";
+
+    /// A tree in dkms 3.0.10's layout with dummy `.ko` files (no compiler needed).
+    fn tree() -> (tempfile::TempDir, Roots) {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap().to_string();
+        let roots = Roots {
+            dkms_tree: format!("{d}/tree"),
+            source_tree: format!("{d}/src"),
+            install_tree: format!("{d}/lib"),
+            etc_dir: format!("{d}/etc").into(),
+            location_override: Some("/updates/dkms".into()),
+            ..Roots::default()
+        };
+        for (m, v) in [
+            ("hello", "0.1"),
+            ("hello", "10.0"),
+            ("a-b", "1"),
+            ("a", "1"),
+        ] {
+            let src = format!("{}/{m}-{v}", roots.source_tree);
+            fs::create_dir_all(&src).unwrap();
+            fs::write(
+                format!("{src}/dkms.conf"),
+                format!("PACKAGE_NAME={m}\nPACKAGE_VERSION={v}\nBUILT_MODULE_NAME[0]={m}\nDEST_MODULE_LOCATION[0]=/updates/dkms\n"),
+            )
+            .unwrap();
+            fs::create_dir_all(roots.mv_dir(m, v)).unwrap();
+            std::os::unix::fs::symlink(&src, format!("{}/source", roots.mv_dir(m, v))).unwrap();
+        }
+        let built = |m: &str, v: &str, k: &str, bytes: &[u8]| {
+            let md = format!("{}/module", roots.base_dir(m, v, k, "x86_64"));
+            fs::create_dir_all(&md).unwrap();
+            fs::write(format!("{md}/{m}.ko"), bytes).unwrap();
+        };
+        built("hello", "0.1", K1, b"one");
+        built("hello", "0.1", K2, b"two");
+        built("a-b", "1", K1, b"ab");
+        // module/ without the .ko: not built.
+        fs::create_dir_all(format!("{}/module", roots.base_dir("a", "1", K1, "x86_64"))).unwrap();
+        // Installed on K1 (same bytes) and K2 (installed copy differs).
+        for (k, bytes) in [(K1, &b"one"[..]), (K2, &b"other"[..])] {
+            let lib = format!("{}/{k}/updates/dkms", roots.install_tree);
+            fs::create_dir_all(&lib).unwrap();
+            fs::write(format!("{lib}/hello.ko"), bytes).unwrap();
+            std::os::unix::fs::symlink(
+                format!("0.1/{k}/x86_64"),
+                format!("{}/hello/kernel-{k}-x86_64", roots.dkms_tree),
+            )
+            .unwrap();
+        }
+        (dir, roots)
+    }
+
+    fn status(roots: &Roots, q: &Query) -> (String, usize) {
+        let mut reader = ConfReader::default();
+        let mut s = Scanner {
+            roots,
+            reader: &mut reader,
+        };
+        let text = s.status(q).iter().map(Report::text).collect();
+        (text, reader.forks)
+    }
+
+    #[test]
+    fn golden_status_in_glob_order_with_suffixes_and_no_fork() {
+        let (_d, roots) = tree();
+        let (text, forks) = status(&roots, &Query::default());
+        assert_eq!(
+            text,
+            format!(
+                "a-b/1, {K1}, x86_64: built\n\
+                 a/1: added\n\
+                 hello/0.1, {K1}, x86_64: installed\n\
+                 hello/0.1, {K2}, x86_64: installed (WARNING! Diff between built and installed module!)\n\
+                 hello/10.0: added\n"
+            )
+        );
+        assert_eq!(forks, 0, "plain confs need no bash");
+    }
+
+    #[test]
+    fn kernel_filter_lists_unbuilt_as_added() {
+        let (_d, roots) = tree();
+        let q = Query {
+            kernels: vec!["9.9.9".into()],
+            ..Query::default()
+        };
+        let (text, _) = status(&roots, &q);
+        assert_eq!(
+            text,
+            "a-b/1: added\na/1: added\nhello/0.1: added\nhello/10.0: added\n"
+        );
+        let q = Query {
+            module: "hello".into(),
+            version: "0.1".into(),
+            kernels: vec![K2.into()],
+            ..Query::default()
+        };
+        assert!(
+            status(&roots, &q)
+                .0
+                .starts_with(&format!("hello/0.1, {K2}, x86_64: installed (WARNING!"))
+        );
+    }
+
+    #[test]
+    fn bad_conf_stops_the_listing() {
+        let (_d, roots) = tree();
+        fs::write(
+            format!("{}/a-b-1/dkms.conf", roots.source_tree),
+            "PACKAGE_NAME=a-b\n",
+        )
+        .unwrap();
+        let mut reader = ConfReader::default();
+        let mut s = Scanner {
+            roots: &roots,
+            reader: &mut reader,
+        };
+        let r = s.status(&Query::default()).remove(0);
+        assert!(r.truncated);
+        assert_eq!(r.text(), "");
+        assert!(
+            r.errors.contains(&"Error! Bad conf file.".to_string()),
+            "{:?}",
+            r.errors
+        );
+    }
+}

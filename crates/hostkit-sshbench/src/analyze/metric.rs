@@ -12,6 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use crate::plan::{Direction, Trial, TrialKind};
 use crate::record::Sample;
 
+/// A timed window shorter than this carries no rate: both marker lines arrived in one read
+/// (hostkit or ssh was not scheduled in between on a loaded machine), so the window measured
+/// scheduling, not the transfer. Such samples are left out and counted in a warning.
+pub const MIN_WINDOW_S: f64 = 1e-3;
+
 /// Bytes per GiB.
 pub const GIB: f64 = 1_073_741_824.0;
 /// Bytes per MB (rates are decimal MB/s, like ssh's own and the seed's figures).
@@ -76,6 +81,7 @@ pub fn fixed_costs(
 /// MB/s of a bulk sample with the fixed cost removed; `None` when it carries no rate.
 pub fn rate_mbps(sample: &Sample, fixed: Option<&FixedCost>) -> Option<f64> {
     let secs = match sample.window_s {
+        Some(w) if w < MIN_WINDOW_S => return None,
         Some(w) => w,
         None => sample.wall_s - fixed.map_or(0.0, |f| f.wall_s),
     };
@@ -128,6 +134,10 @@ mod tests {
         x.measured.window_s = Some(0.2);
         x.measured.warmup_bytes = 100_000_000;
         assert!((rate_mbps(&x, Some(&fixed)).unwrap() - 1500.0).abs() < 1e-9);
+        // Both markers in one read: no rate (not the wall-clock fallback either).
+        let mut y = x.clone();
+        y.measured.window_s = Some(2e-6);
+        assert_eq!(rate_mbps(&y, Some(&fixed)), None);
         // CPU covers the whole connection: warm-up bytes count.
         let per_gib = client_cpu_per_gib(&x, None).unwrap();
         assert!((per_gib - 1.0 / (400_000_000.0 / GIB)).abs() < 1e-9);

@@ -92,7 +92,7 @@ impl Warning {
                 "`{trial}`: {count} outlier sample(s) (modified Z-score > 3.5), probably background load; the median is robust to them"
             ),
             Warning::DroppedSamples { trial, count } => format!(
-                "`{trial}`: {count} sample(s) no longer than the fixed connection cost were left out; raise `--sample-time`"
+                "`{trial}`: {count} sample(s) carried no rate and were left out (no longer than the fixed connection cost, or both window markers read at once on a loaded machine); raise `--sample-time` or rerun when the machine is quieter"
             ),
             Warning::NoBaseline { direction } => format!(
                 "{direction}: no zero-byte baseline sample was recorded, so connection setup counts as transfer time and rates read low; rerun (or `--resume`) to measure it"

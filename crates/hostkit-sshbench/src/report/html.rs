@@ -74,7 +74,7 @@ fn section(out: &mut String, r: &HtmlRun, top_n: usize) {
     if let Some(rec) = r.recommendation {
         let _ = writeln!(
             out,
-            "<h3>Recommendation (`{}` policy)</h3>\n<p>~/.ssh/config:</p><pre>{}</pre>\n<p>sshd_config:</p><pre>{}</pre>",
+            "<h3>Recommendation (<code>{}</code> policy)</h3>\n<p>~/.ssh/config:</p><pre>{}</pre>\n<p>sshd_config:</p><pre>{}</pre>",
             esc(&rec.policy),
             esc(&rec.ssh_config),
             esc(&rec.sshd_config)

@@ -130,7 +130,7 @@ pub fn rank_agreement(a: &Analysis, b: &Analysis) -> Option<f64> {
 
 /// Rank with ties for rows sorted best first: a row shares the rank of the current group's
 /// leader while its 95 % CI overlaps the leader's; otherwise it opens the next rank.
-pub(crate) fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
+pub fn tie_ranks(rows: &[&BulkResult]) -> Vec<usize> {
     let mut ranks = Vec::with_capacity(rows.len());
     let mut leader: Option<&BulkResult> = None;
     let mut rank = 0;
@@ -295,5 +295,9 @@ mod tests {
         assert!(t.contains("Bulk throughput, upload"));
         assert!(t.contains("Bulk throughput, download: top 1 of 1 (no baseline"));
         assert!(bars(&a, 10, 20).contains("(down)"));
+        let chart = svg(&a, &ChartMeta::default(), 10);
+        assert!(chart.contains("upload + download"));
+        assert!(chart.contains("Cipher x MAC matrix, up:"));
+        assert!(chart.contains("Cipher x MAC matrix, down: median MB/s (1 of 1 cells measured)"));
     }
 }

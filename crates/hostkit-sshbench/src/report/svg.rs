@@ -23,7 +23,7 @@ pub struct ChartMeta {
 
 const WIDTH: f64 = 960.0;
 const MARGIN: f64 = 16.0;
-const LABEL_W: f64 = 350.0;
+const LABEL_W: f64 = 390.0;
 const RIGHT: f64 = 110.0;
 const ROW_H: f64 = 22.0;
 /// Rankings longer than this get an axis on top as well as at the bottom.
@@ -159,7 +159,11 @@ pub fn svg(analysis: &Analysis, meta: &ChartMeta, top_n: usize) -> String {
     y = title(&mut body, analysis, meta, top_n, y);
     y = ranking(&mut body, analysis, top_n, y);
     y = handshake(&mut body, &analysis.kex, y + 18.0);
-    y = heatmap(&mut body, analysis, y + 18.0);
+    for dir in [Direction::Up, Direction::Down] {
+        if analysis.bulk.iter().any(|b| b.direction == dir) {
+            y = heatmap(&mut body, analysis, dir, y + 18.0);
+        }
+    }
     let height = (y + MARGIN).ceil();
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n"
@@ -259,11 +263,18 @@ fn ranking(out: &mut String, a: &Analysis, top_n: usize, y0: f64) -> f64 {
         let s = &r.mbps;
         let _ = writeln!(
             out,
-            r##"<text x="{:.1}" y="{:.1}" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end">{label}</text>"##,
-            MARGIN + 8.0,
+            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" fill="#555">{rank}</text><text x="{:.1}" y="{:.1}" text-anchor="end"{}>{label}</text>"##,
+            MARGIN + 28.0,
             y + ROW_H * 0.68,
             LABEL_W - 8.0,
-            y + ROW_H * 0.68
+            y + ROW_H * 0.68,
+            // Long labels (a MAC with `@openssh.com` plus `(down)`) in a smaller font, so they
+            // stay clear of the rank column.
+            if label.chars().count() > 48 {
+                r#" font-size="10.5""#
+            } else {
+                ""
+            }
         );
         let _ = writeln!(
             out,
@@ -426,12 +437,9 @@ fn handshake(out: &mut String, kex: &[KexResult], y0: f64) -> f64 {
     ly + 12.0
 }
 
-/// Cipher x MAC heatmap of the first measured direction (AEAD ciphers in the `implicit`
-/// column); empty cells were not measured or were refused.
-fn heatmap(out: &mut String, a: &Analysis, y0: f64) -> f64 {
-    let Some(dir) = a.bulk.first().map(|b| b.direction) else {
-        return y0;
-    };
+/// Cipher x MAC heatmap of one direction (AEAD ciphers in the `implicit` column); empty
+/// cells were not measured or were refused.
+fn heatmap(out: &mut String, a: &Analysis, dir: Direction, y0: f64) -> f64 {
     let rows: Vec<&BulkResult> = a.bulk.iter().filter(|b| b.direction == dir).collect();
     let mut ciphers: Vec<&str> = Vec::new();
     let mut macs: Vec<&str> = Vec::new();
@@ -455,7 +463,8 @@ fn heatmap(out: &mut String, a: &Analysis, y0: f64) -> f64 {
         ciphers.len() * macs.len()
     );
     let left = 250.0;
-    let cell_w = ((WIDTH - left - MARGIN) / macs.len() as f64).min(80.0);
+    // Room on the right for the last column's slanted label.
+    let cell_w = ((WIDTH - left - 150.0) / macs.len() as f64).min(80.0);
     let cell_h = 22.0;
     let header = 150.0;
     let top = y0 + 20.0 + header;

@@ -122,6 +122,9 @@ pub struct SessionOptions {
     pub max_bytes: u64,
     /// Rate assumed before anything about a cipher is known (bytes per second).
     pub initial_rate_bps: f64,
+    /// Single-core crypto speeds: a trial not yet measured is never expected to beat its
+    /// ceiling (ssh's crypto runs on one core), so a slow cipher's first probe stays short.
+    pub ceilings: Vec<crate::record::Ceiling>,
 }
 
 impl Default for SessionOptions {
@@ -130,7 +133,7 @@ impl Default for SessionOptions {
             seed: 0,
             sample_time_s: 0.3,
             warmup_time_s: 0.1,
-            min_warmup_bytes: 1 << 20,
+            min_warmup_bytes: 4 << 20,
             probe_time_s: 0.15,
             rule: StopRule {
                 min_runs: 3,
@@ -143,6 +146,7 @@ impl Default for SessionOptions {
             min_bytes: 256 * 1024,
             max_bytes: 16 << 30,
             initial_rate_bps: 200e6,
+            ceilings: Vec::new(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
 //! the rate estimate (own samples' timed windows, else the additive per-byte cost model) and
-//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 1 MiB), then
+//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 4 MiB), then
 //! N = `--sample-time` at that rate, so the timed window lasts what `--sample-time` says.
 
 use std::collections::HashSet;
@@ -91,8 +91,9 @@ impl State<'_> {
         };
         let fixed = self.fixed_cost_s(*direction);
         let per_byte = |s: &Sample| match s.window_s {
-            Some(w) => w.max(1e-6) / s.bytes as f64,
-            None => (s.wall_s - fixed).max(0.005) / s.bytes as f64,
+            Some(w) if w < crate::analyze::metric::MIN_WINDOW_S => None,
+            Some(w) => Some(w / s.bytes as f64),
+            None => Some((s.wall_s - fixed).max(0.005) / s.bytes as f64),
         };
         let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
             let xs: Vec<f64> = self
@@ -104,7 +105,7 @@ impl State<'_> {
                         .get(s.trial.as_str())
                         .is_some_and(|&i| pred(&self.plan.trials[i].kind))
                 })
-                .map(per_byte)
+                .filter_map(per_byte)
                 .collect();
             hostkit_stats::median(&xs)
         };
@@ -112,6 +113,9 @@ impl State<'_> {
         if let Some(t) = own {
             return 1.0 / t;
         }
+        let ceiling_bps =
+            crate::ceiling::pair_mb_per_s(&self.opts.ceilings, cipher, mac.as_deref())
+                .map_or(f64::INFINITY, |c| c * 1e6);
         let same_dir =
             |k: &TrialKind| matches!(k, TrialKind::Bulk { direction: d, .. } if d == direction);
         let t_c = median_where(&|k| {
@@ -127,9 +131,9 @@ impl State<'_> {
             (Some(c), Some(m), Some(all)) => (c + m - all).max(0.25 * c.min(m)),
             (Some(c), None, _) => c,
             (None, Some(m), _) => m,
-            _ => return self.opts.initial_rate_bps,
+            _ => return self.opts.initial_rate_bps.min(ceiling_bps),
         };
-        1.0 / t
+        (1.0 / t).min(ceiling_bps)
     }
 
     /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
@@ -196,6 +200,29 @@ mod tests {
     }
 
     #[test]
+    fn an_unmeasured_trial_is_never_expected_to_beat_its_crypto_ceiling() {
+        let plan = Plan {
+            trials: vec![bulk("3des-cbc", Some("hmac-sha1"))],
+            skipped: vec![],
+            full_product: 1,
+        };
+        let c = |name: &str, mb_per_s: f64| crate::record::Ceiling {
+            name: name.into(),
+            mb_per_s,
+            command: String::new(),
+        };
+        let o = SessionOptions {
+            ceilings: vec![c("3des-cbc", 30.0), c("hmac-sha1", 1500.0)],
+            ..opts()
+        };
+        let s = State::new(&plan, &o, None, 0.0);
+        let r = s.rate_estimate(&plan.trials[0]);
+        assert!((r - 1.0 / (1.0 / 30e6 + 1.0 / 1500e6)).abs() < 1.0, "{r}");
+        // So its probe moves ~0.15 s at 29 MB/s, not 0.15 s at the 200 MB/s guess.
+        assert!(s.size_for(&plan.trials[0], true).bytes < 5 << 20);
+    }
+
+    #[test]
     fn sizes_samples_to_the_sample_time() {
         let now = Cell::new(0.0);
         let mut fake = Fake::new(&now);
@@ -215,7 +242,7 @@ mod tests {
                 s.trial,
                 s.round
             );
-            assert!(s.warmup_bytes >= 1 << 20);
+            assert!(s.warmup_bytes >= 4 << 20);
         }
         // 3des (8 MB/s) got far fewer bytes than aes128-gcm (400 MB/s).
         let bytes_of = |id: &str| {

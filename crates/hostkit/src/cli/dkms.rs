@@ -128,8 +128,8 @@ pub struct PatchAddArgs {
     /// Apply to exactly these kernel versions (repeatable).
     #[arg(short = 'k', long = "kernel", value_name = "KVER", group = "which")]
     pub kernels: Vec<String>,
-    /// Apply to kernels in this range, e.g. '>=6.1,<6.12' (resolved against the kernels
-    /// present in the tree and under the install tree).
+    /// Apply to kernels in this range, e.g. '>=6.1,<6.12', compiled to an ERE so future
+    /// kernels in the range match too (a range with `!=` is resolved to the kernels present).
     #[arg(long, value_name = "RANGE", group = "which")]
     pub kernel_range: Option<String>,
     /// Apply to kernels matching this shell glob, e.g. '*-cloud-amd64' (also future ones).

@@ -111,7 +111,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "NAME|FILE", default_value = "hardened", value_parser = PolicyParser)]
     pub policy: PolicyArg,
     /// How the recommended lists are written: `exact` (the full allowed list) or `prepend`
-    /// (OpenSSH's `^` form, 8.2 or later: these first, OpenSSH's defaults behind them).
+    /// (OpenSSH's `^` form, 8.1 or later: these first, OpenSSH's defaults behind them).
     #[arg(long, value_enum, default_value_t = StyleArg::Exact)]
     pub style: StyleArg,
     /// Skip handshake (kex) trials.
@@ -128,6 +128,10 @@ pub struct BenchArgs {
     /// the measurement come from the log (giving a different one is an error).
     #[arg(long, value_name = "FILE")]
     pub resume: Option<PathBuf>,
+    /// Skip the crypto ceiling (`openssl speed`, ~1 s per cipher and MAC of the plan, once per
+    /// run).
+    #[arg(long)]
+    pub no_ceiling: bool,
     /// Do not pin ssh and the private sshd to separate CPUs (rates of fast ciphers then depend
     /// on where the scheduler puts them).
     #[arg(long)]
@@ -169,7 +173,7 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
-    /// Rows in the ranking (charts paginate longer rankings).
+    /// Rows in the ranking (a chart of more than 15 rows gets its axis at the top as well).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub top: u32,
     /// Policy for the recommendation: a preset or a policy FILE.
@@ -266,7 +270,7 @@ impl clap::builder::TypedValueParser for PolicyParser {
 pub enum StyleArg {
     /// The full allowed list: nothing else is negotiable.
     Exact,
-    /// `^list`: these first, OpenSSH's defaults behind them (OpenSSH 8.2 or later).
+    /// `^list`: these first, OpenSSH's defaults behind them (OpenSSH 8.1 or later).
     Prepend,
 }
 

@@ -1,8 +1,10 @@
 //! hostkit's one integration-test binary: each module drives the real CLI against real
-//! components (sshd, chronyd, live /proc) started and stopped by the test itself.
+//! components (sshd, chronyd, live /proc, kernel headers + kbuild and the real dkms) started
+//! and stopped by the test itself.
 
 mod cli;
 mod dkms;
+mod dkms_core;
 mod docs;
 mod house;
 mod ntp;

@@ -186,7 +186,7 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
                 s["window_seconds"].as_f64() < s["wall_seconds"].as_f64(),
                 "{s}"
             );
-            assert!(s["warmup_bytes"].as_u64().unwrap() >= 1 << 20, "{s}");
+            assert!(s["warmup_bytes"].as_u64().unwrap() >= 4 << 20, "{s}");
             assert!(
                 s["server_user_seconds"].is_number(),
                 "server CPU missing: {s}"
@@ -408,7 +408,7 @@ fn report_reads_seed_script_logs() {
     let rec = &j.json()["seed_logs"][0]["recommendation"];
     assert_eq!(rec["coarse"], true);
     assert_eq!(rec["complete"], false);
-    crate::docs::assert_documented("ssh.md", &j.json());
+    assert_report_documented(&j.json());
     let bad = run(&crate::bin(), ["ssh", "report", "/nonexistent.jsonl"]);
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("/nonexistent.jsonl"));
@@ -580,6 +580,25 @@ fn remote_target_resolves_the_users_config_and_a_refused_cipher_is_recorded() {
             .all(|s| s["server_user_seconds"].is_number())
     );
     assert_eq!(r.json()["analysis"]["bulk"].as_array().unwrap().len(), 1);
+}
+
+/// Checks an `ssh report` document: each run's `analysis` and `recommendation` against
+/// docs/ssh-bench.md (they are `ssh bench`'s), everything else against docs/ssh.md.
+fn assert_report_documented(v: &Value) {
+    let mut rest = v.clone();
+    for key in ["runs", "seed_logs"] {
+        for item in rest[key].as_array_mut().into_iter().flatten() {
+            for inner in ["analysis", "recommendation"] {
+                if let Some(x) = item.get(inner).filter(|x| !x.is_null()) {
+                    crate::docs::assert_documented("ssh-bench.md", x);
+                }
+                if let Some(o) = item.as_object_mut() {
+                    o.insert(inner.into(), Value::Null);
+                }
+            }
+        }
+    }
+    crate::docs::assert_documented("ssh.md", &rest);
 }
 
 /// Sshd lines of ssh-audit's hardened OpenSSH 9.2 guide (what `--policy hardened` allows).
@@ -846,11 +865,11 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
     // Same host, same plan: merged into one run with both logs' samples.
     let merged = hk(tmp.path(), &["ssh", "report", a, b, "--format", "json"]);
     assert_eq!(merged.code, Some(0), "{merged:?}");
-    crate::docs::assert_documented("ssh.md", &merged.json());
+    assert_report_documented(&merged.json());
     let runs = merged.json()["runs"].as_array().unwrap().clone();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["logs"].as_array().unwrap().len(), 2);
-    assert_eq!(runs[0]["analysis"]["bulk"][0]["mbps"]["n"], 4);
+    assert_eq!(runs[0]["analysis"]["bulk"][0]["mb_per_s"]["n"], 4);
     // Another host's log: one table with a HOST column.
     let text = std::fs::read_to_string(b).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -901,5 +920,62 @@ fn report_compares_real_logs_merges_hosts_and_renders_charts_that_are_not_blank(
     assert_eq!(html.code, Some(0), "{html:?}");
     assert!(html.stdout.starts_with("<!DOCTYPE html>"));
     assert!(html.stdout.contains("<table>") && html.stdout.contains("<svg"));
+    assert_clean(tmp.path());
+}
+
+#[test]
+fn one_allowed_cpu_is_warned_and_recorded_in_the_header() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("one-cpu.jsonl");
+    // taskset(1) leaves hostkit (and so ssh and sshd) a single CPU.
+    let out = Command::new("taskset")
+        .args(["-c", "0"])
+        .arg(crate::bin())
+        .args([
+            "ssh",
+            "bench",
+            "--ciphers",
+            "aes128-ctr",
+            "--macs",
+            "hmac-sha1",
+            "--no-kex",
+            "--no-ceiling",
+            "--min-runs",
+            "1",
+            "--max-runs",
+            "1",
+            "--sample-time",
+            "0.1",
+            "--log",
+        ])
+        .arg(&log)
+        .env("NO_COLOR", "1")
+        .env("TMPDIR", tmp.path())
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let r: Run = out.into();
+    assert_eq!(r.code, Some(0), "{r:?}");
+    assert!(
+        r.stderr
+            .contains("warning: ssh and sshd are not both pinned"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("only CPU 0"), "{}", r.stderr);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["pinning"]["ssh_cpu"], Value::Null);
+    assert!(
+        header["pinning"]["unpinned"]
+            .as_str()
+            .unwrap()
+            .contains("only CPU 0")
+    );
+    // No ceiling records with --no-ceiling.
+    assert!(!text.contains("\"type\":\"ceiling\""));
+    // The report says so too.
+    let rep = run(&crate::bin(), ["ssh", "report", log.to_str().unwrap()]);
+    assert!(rep.stdout.contains("not each pinned"), "{}", rep.stdout);
     assert_clean(tmp.path());
 }

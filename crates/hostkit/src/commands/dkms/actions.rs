@@ -6,7 +6,9 @@ use hostkit_dkms::args::{Action, Invocation};
 use hostkit_dkms::kernel::{KernelRange, dkms_ver_key, sort_versions};
 use hostkit_dkms::plan::{Plan, Step};
 use hostkit_dkms::sys::Roots;
-use hostkit_dkms::sys::actions::{Died, Options, Session};
+use hostkit_dkms::sys::actions::{
+    Died, Options, Session, execute, prepare_signing, sign_file_for, signing_paths,
+};
 use hostkit_dkms::sys::lock::lock_module;
 use hostkit_dkms::sys::runner::{Say, StdSay};
 
@@ -127,7 +129,18 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
     {
         return add_source_dir(&mut sess, inv, dir);
     }
-    if needs_mv && let Err(e) = inv.check_module_args() {
+    if needs_mv && let Err(mut e) = inv.check_module_args() {
+        if matches!(action, Action::Build | Action::Install) && !inv.all {
+            // dkms gets there through do_build: signing is prepared first, then the implicit
+            // add complains in its own name.
+            let (rel, _) = uname();
+            let k = inv.kernels.first().cloned().unwrap_or(rel);
+            let sf = sign_file_for(&roots, &k);
+            prepare_signing(&sf, &signing_paths(&roots), &mut say);
+            for l in &mut e.lines {
+                *l = l.replacen(action.name(), "add", 1);
+            }
+        }
         print_error(&e.lines);
         return e.code;
     }
@@ -346,18 +359,36 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
     let mut failed = false;
     loop {
         let mut progress = false;
-        let mut next = Vec::new();
-        for (m, v, deps) in std::mem::take(&mut candidates) {
-            let deps: Vec<String> = deps
-                .into_iter()
-                .filter(|d| !installed.contains(d))
-                .collect();
-            if !deps.is_empty() {
-                next.push((m, v, deps));
-                continue;
-            }
-            let _lock = lock_module(&sess.roots.dkms_tree, &m).ok();
-            match install(sess, &m, &v, &[(k.clone(), a.clone())], say) {
+        let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut candidates)
+            .into_iter()
+            .map(|(m, v, deps)| {
+                let deps: Vec<String> = deps
+                    .into_iter()
+                    .filter(|d| !installed.contains(d))
+                    .collect();
+                (m, v, deps)
+            })
+            .partition(|(_, _, deps)| deps.is_empty());
+        candidates = waiting;
+        // Every ready module builds at once (one -j budget); installs follow in dkms's order.
+        let locks: Vec<_> = ready
+            .iter()
+            .map(|(m, _, _)| lock_module(&sess.roots.dkms_tree, m).ok())
+            .collect();
+        let mut groups = Vec::new();
+        for (m, v, _) in &ready {
+            let built = sess.is_built(m, v, &k, &a).unwrap_or(false);
+            groups.push(if built {
+                Vec::new()
+            } else {
+                sess.plan_builds(m, v, &[(k.clone(), a.clone())])
+            });
+        }
+        let results = execute(groups, sess.opts.jobs);
+        for ((m, v, _), (buf, built)) in ready.into_iter().zip(results) {
+            buf.replay(say);
+            let _ = std::fs::remove_dir(format!("{}/build", sess.roots.mv_dir(&m, &v)));
+            match built.and_then(|()| sess.install_one(&m, &v, &k, &a, say)) {
                 Ok(()) => {
                     installed.push(m);
                     progress = true;
@@ -368,7 +399,7 @@ fn autoinstall(sess: &mut Session, ka: &[(String, String)], say: &mut dyn Say) -
                 }
             }
         }
-        candidates = next;
+        drop(locks);
         if !progress {
             break;
         }
@@ -478,10 +509,8 @@ fn dry_run(sess: &mut Session, action: Action, inv: &Invocation, ka: &[(String, 
         });
     }
     if inv.format.as_deref() == Some("json") {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&plan).unwrap_or_default()
-        );
+        let env = hostkit_render::json::Envelope::new("dkms plan", 1, super::now(), &plan);
+        print!("{}", env.to_pretty());
     } else {
         print!("{}", plan.text());
     }

@@ -29,7 +29,9 @@ impl PathProbe for Fs {
 /// `hostkit dkms ARGS...`.
 pub fn run(args: DkmsArgs) -> anyhow::Result<Outcome> {
     if args.args.first().is_some_and(|a| a == "patch") {
-        let cli = PatchCli::try_parse_from(&args.args).unwrap_or_else(|e| e.exit());
+        let argv =
+            std::iter::once("hostkit dkms patch".to_string()).chain(args.args[1..].iter().cloned());
+        let cli = PatchCli::try_parse_from(argv).unwrap_or_else(|e| e.exit());
         return patch::run(cli.command);
     }
     Ok(Outcome::Code(dispatch("hostkit dkms", &args.args)))
@@ -44,7 +46,9 @@ pub fn personality(argv: impl Iterator<Item = std::ffi::OsString>) -> ExitCode {
         let cli = PatchCli::try_parse_from(&v).unwrap_or_else(|e| e.exit());
         return crate::exit::finish(patch::run(cli.command));
     }
-    ExitCode(dispatch("dkms", &args))
+    // dkms's usage names the program as invoked ($0).
+    let argv0 = std::env::args().next().unwrap_or_else(|| "dkms".into());
+    ExitCode(dispatch(&argv0, &args))
 }
 
 /// Prints dkms's `Error! ...` block on stderr.
@@ -115,6 +119,15 @@ fn framework_conf(r: &mut Roots) {
         ] {
             if vars.is_set(name) {
                 *slot = vars.scalar(name).to_string();
+            }
+        }
+        for (name, slot) in [
+            ("sign_file", &mut r.sign_file),
+            ("mok_signing_key", &mut r.mok_signing_key),
+            ("mok_certificate", &mut r.mok_certificate),
+        ] {
+            if vars.is_set(name) {
+                *slot = Some(vars.scalar(name).to_string());
             }
         }
     }

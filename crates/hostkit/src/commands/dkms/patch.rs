@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use hostkit_dkms::conf::Vars;
 use hostkit_dkms::glob::{exact_ere, glob_to_ere, is_kernel_dir_name};
-use hostkit_dkms::kernel::{KernelRange, sort_versions};
+use hostkit_dkms::kernel::{KernelRange, range_to_ere, sort_versions};
 use hostkit_dkms::patchset::{PatchEntry, entries, normalise_to_p1, render};
 use hostkit_dkms::sys::actions::{Options, Session};
 use hostkit_dkms::sys::lock::lock_module;
@@ -119,6 +119,11 @@ fn add(a: &PatchAddArgs) -> anyhow::Result<Outcome> {
         exact_ere(&a.kernels)
     } else if let Some(g) = &a.kernel_glob {
         glob_to_ere(g)
+    } else if let Some(r) = &a.kernel_range
+        && let Some(ere) = range_to_ere(&KernelRange::parse(r)?)
+    {
+        // The range itself as an ERE: future kernels in the range get the patch too.
+        ere
     } else if let Some(r) = &a.kernel_range {
         let range = KernelRange::parse(r)?;
         let ks: Vec<String> = known_kernels(&roots, &m, &v)

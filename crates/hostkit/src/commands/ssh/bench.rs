@@ -353,7 +353,7 @@ fn bench(
         Some(LogFile::open(a)?)
     };
     let started = start(a, s, ssh, prior.as_ref(), out.as_mut());
-    let (mut prep, plan, pins) = match started {
+    let (mut prep, plan, pins, ceilings) = match started {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::Ok),
         Err(e) => {
@@ -370,6 +370,7 @@ fn bench(
         &mut prep,
         &plan,
         &pins,
+        ceilings,
         prior.as_ref(),
         &mut out,
         cancel,
@@ -385,7 +386,7 @@ fn start(
     ssh: SshClient,
     prior: Option<&Log>,
     out: Option<&mut LogFile>,
-) -> anyhow::Result<Option<(Prepared, Plan, Pinning)>> {
+) -> anyhow::Result<Option<(Prepared, Plan, Pinning, Vec<record::Ceiling>)>> {
     let target = target_of(&a.conn, prior.map(|l| l.header.target.as_str()));
     let pins = pinning::choose(&affinity::allowed_cpus(), target.is_none(), a.no_pin);
     let spinner = crate::output::progress::spinner("connecting and reading the server's KEXINIT");
@@ -408,7 +409,10 @@ fn start(
     }
     let out = out.expect("a log unless --dry-run");
     if let Some(w) = pinning::warning(&pins) {
-        eprintln!("warning: {w}");
+        crate::error::warn(
+            w,
+            Some("drop `--no-pin`, or run where two CPUs are allowed"),
+        );
     }
     if let Some((v, n)) = server_version {
         out.write(&Record::Header(header(
@@ -421,12 +425,14 @@ fn start(
             Some(&n),
         )?))?;
     }
-    if prior.is_none_or(|l| l.ceilings.is_empty()) {
-        for c in measure_ceilings(&plan, pins.ssh_cpu) {
-            out.write(&Record::Ceiling(c))?;
+    let mut ceilings = prior.map(|l| l.ceilings.clone()).unwrap_or_default();
+    if !a.no_ceiling && ceilings.is_empty() {
+        ceilings = measure_ceilings(&plan, pins.ssh_cpu);
+        for c in &ceilings {
+            out.write(&Record::Ceiling(c.clone()))?;
         }
     }
-    Ok(Some((prep, plan, pins)))
+    Ok(Some((prep, plan, pins, ceilings)))
 }
 
 /// The plan a log was started with.
@@ -441,7 +447,10 @@ fn plan_of(log: &Log) -> Plan {
 /// `openssl speed` for every cipher and MAC of the plan (skipped without an `openssl`).
 fn measure_ceilings(plan: &Plan, cpu: Option<usize>) -> Vec<record::Ceiling> {
     let Some(openssl) = hostkit_sshbench::sys::which("openssl") else {
-        eprintln!("note: no `openssl` in PATH: the crypto ceiling column stays empty");
+        crate::error::warn(
+            "no `openssl` in PATH: the crypto ceiling column stays empty",
+            Some("install the `openssl` package"),
+        );
         return Vec::new();
     };
     let mut names: Vec<String> = Vec::new();
@@ -477,6 +486,7 @@ fn measure(
     prep: &mut Prepared,
     plan: &Plan,
     pins: &Pinning,
+    ceilings: Vec<record::Ceiling>,
     prior: Option<&Log>,
     out: &mut LogFile,
     cancel: &Arc<Cancel>,
@@ -505,6 +515,7 @@ fn measure(
         },
         // What start-up, discovery and the ceiling took is already spent.
         time_budget_s: (a.time_budget - (unix_now_s() - s.started_unix)).max(1.0),
+        ceilings,
         ..SessionOptions::default()
     };
     let (bulk, baseline, kex_only, connect) = plan.counts();

@@ -299,10 +299,13 @@ fn hosts_table(runs: &[Analysed], top: usize) -> String {
         ("N", Align::Right),
     ]);
     for r in runs {
-        for (i, b) in r.analysis.bulk.iter().take(top).enumerate() {
+        let rows: Vec<_> = r.analysis.bulk.iter().take(top).collect();
+        let ranks = report::tie_ranks(&rows);
+        for (b, rank) in rows.iter().zip(&ranks) {
+            let tied = ranks.iter().filter(|k| *k == rank).count() > 1;
             t.row([
                 r.run.host.clone(),
-                (i + 1).to_string(),
+                format!("{rank}{}", if tied { "=" } else { "" }),
                 b.label(),
                 b.direction.label().to_owned(),
                 format!("{:.1}", b.mbps.median),
@@ -312,7 +315,7 @@ fn hosts_table(runs: &[Analysed], top: usize) -> String {
         }
     }
     let mut out = format!(
-        "Bulk throughput of {} hosts, top {top} each (details per host below)\n",
+        "Bulk throughput of {} hosts, top {top} each (equal rank `N=`: 95% CIs overlap; details per host below)\n",
         runs.len()
     );
     out.push_str(&t.render());

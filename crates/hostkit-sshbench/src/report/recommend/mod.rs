@@ -7,17 +7,16 @@
 //!
 //! With both directions measured, a combination is judged by its slower direction.
 
-use std::fmt::Write as _;
-
 use hostkit_stats::Summary;
 use serde::{Deserialize, Serialize};
 
 use crate::algos::{KEX_ALIASES, Negotiable, canonical_kex};
 use crate::analyze::{Analysis, BulkResult};
-use crate::policy::{Policy, RATING_DB_VERSION};
+use crate::policy::Policy;
 use crate::rating::{SecurityClass, bulk_class, class};
 
-/// OpenSSH's compiled-in cipher order (myproposal.h, 9.x).
+/// OpenSSH's compiled-in cipher order (myproposal.h, 9.x; 10.0 moved GCM before CTR, chacha20
+/// stays first, so the default pick is the same).
 pub const OPENSSH_DEFAULT_CIPHERS: &[&str] = &[
     "chacha20-poly1305@openssh.com",
     "aes128-ctr",
@@ -39,7 +38,7 @@ pub const OPENSSH_DEFAULT_MACS: &[&str] = &[
     "hmac-sha2-512",
     "hmac-sha1",
 ];
-/// OpenSSH's compiled-in kex order (canonical names; 9.9 put ML-KEM first, 9.0 sntrup761).
+/// OpenSSH's compiled-in kex order (canonical names; 10.0 put ML-KEM first, 9.0 sntrup761).
 pub const OPENSSH_DEFAULT_KEX: &[&str] = &[
     "mlkem768x25519-sha256",
     "sntrup761x25519-sha512",
@@ -60,7 +59,7 @@ pub enum Style {
     /// The full list: exactly what the policy allows, nothing else negotiable.
     #[default]
     Exact,
-    /// OpenSSH's `^` form (OpenSSH 8.2 and later): these first, the defaults behind them.
+    /// OpenSSH's `^` form (OpenSSH 8.1 and later): these first, the defaults behind them.
     Prepend,
 }
 
@@ -121,6 +120,9 @@ pub struct Recommendation {
     pub unmeasured: Vec<String>,
     pub kex_cost: Option<KexCost>,
     pub gain_over_default: Option<Gain>,
+    /// What OpenSSH's default order negotiates between these two sides (`cipher + mac`),
+    /// measured or not.
+    pub openssh_default: Option<String>,
     /// False when the log does not record what both sides support: the lists then hold only
     /// measured algorithms and may be narrower than the policy.
     pub complete: bool,
@@ -229,6 +231,10 @@ pub fn recommend_with(
         unmeasured,
         kex_cost,
         gain_over_default: gain,
+        openssh_default: default_combination(&all, sup).map(|(c, m)| match m {
+            Some(m) => format!("{c} + {m}"),
+            None => c.to_owned(),
+        }),
         complete: sup.is_some(),
         coarse: opts.coarse,
         ssh_config: String::new(),
@@ -372,33 +378,43 @@ fn kex_cost(analysis: &Analysis, policy: &Policy, first: Option<&String>) -> Opt
 }
 
 /// The combination OpenSSH's default order negotiates here (first default cipher both sides
-/// have; its first default MAC unless AEAD), compared with the pick.
+/// have; its first default MAC unless AEAD).
+fn default_combination<'a>(
+    all: &[Candidate],
+    sup: Option<&Negotiable>,
+) -> Option<(&'a str, Option<&'a str>)> {
+    let has_cipher = |c: &str| match sup {
+        Some(s) => s.ciphers.iter().any(|x| x == c),
+        None => all.iter().any(|k| k.row.cipher == c),
+    };
+    let cipher = *OPENSSH_DEFAULT_CIPHERS.iter().find(|c| has_cipher(c))?;
+    let aead = match sup {
+        Some(s) => s.is_aead(cipher),
+        None => crate::algos::is_known_aead(cipher),
+    };
+    if aead {
+        return Some((cipher, None));
+    }
+    let has_mac = |m: &str| match sup {
+        Some(s) => s.macs.iter().any(|x| x == m),
+        None => all.iter().any(|k| k.row.mac.as_deref() == Some(m)),
+    };
+    Some((
+        cipher,
+        Some(*OPENSSH_DEFAULT_MACS.iter().find(|m| has_mac(m))?),
+    ))
+}
+
+/// The pick against [`default_combination`]'s row, when that was measured.
 fn gain_over_default(
     all: &[Candidate],
     sup: Option<&Negotiable>,
     pick: &BulkResult,
 ) -> Option<Gain> {
-    let has_cipher = |c: &str| match sup {
-        Some(s) => s.ciphers.iter().any(|x| x == c),
-        None => all.iter().any(|k| k.row.cipher == c),
-    };
-    let cipher = OPENSSH_DEFAULT_CIPHERS.iter().find(|c| has_cipher(c))?;
-    let aead = match sup {
-        Some(s) => s.is_aead(cipher),
-        None => crate::algos::is_known_aead(cipher),
-    };
-    let mac = if aead {
-        None
-    } else {
-        let has_mac = |m: &str| match sup {
-            Some(s) => s.macs.iter().any(|x| x == m),
-            None => all.iter().any(|k| k.row.mac.as_deref() == Some(m)),
-        };
-        Some(*OPENSSH_DEFAULT_MACS.iter().find(|m| has_mac(m))?)
-    };
+    let (cipher, mac) = default_combination(all, sup)?;
     let def = all
         .iter()
-        .find(|c| c.row.cipher == *cipher && c.row.mac.as_deref() == mac)?
+        .find(|c| c.row.cipher == cipher && c.row.mac.as_deref() == mac)?
         .row;
     let (p, d) = (rate(pick), rate(def));
     if d.median <= 0.0 || d.ci_low <= 0.0 {
@@ -421,150 +437,12 @@ fn gain_over_default(
     })
 }
 
-/// Writes the comment header and the config lines.
-fn render(
-    mut r: Recommendation,
-    best: &BulkResult,
-    policy: &Policy,
-    opts: &Options,
-) -> Recommendation {
-    let s = rate(best);
-    let unit = if opts.coarse { "runs/s" } else { "MB/s" };
-    let mut head = format!(
-        "# hostkit: `{}` policy (rating database {RATING_DB_VERSION}), security first, then speed\n",
-        policy.name
-    );
-    let _ = writeln!(
-        head,
-        "# fastest allowed: {} ({}), {:.1} {unit}, 95% CI {:.1}..{:.1}, n={}",
-        best.label(),
-        bulk_class(&best.cipher, best.mac.as_deref()).label(),
-        s.median,
-        s.ci_low,
-        s.ci_high,
-        s.n
-    );
-    if opts.coarse {
-        head.push_str("# coarse: from an ssh-performance.sh log (whole seconds per run, handshake included)\n");
-    }
-    if !r.tied_with.is_empty() {
-        let _ = writeln!(
-            head,
-            "# tied with it (95% CIs overlap): {}",
-            r.tied_with.join("; ")
-        );
-    }
-    match &r.gain_over_default {
-        Some(g) if g.verdict == "tied" => {
-            let _ = writeln!(
-                head,
-                "# vs OpenSSH's default order here ({}): tied, ratio {:.2} (95% CI {:.2}..{:.2})",
-                g.default, g.ratio, g.ratio_low, g.ratio_high
-            );
-        }
-        Some(g) => {
-            let _ = writeln!(
-                head,
-                "# vs OpenSSH's default order here ({}): {:.2}x ({}; 95% CI {:.2}..{:.2})",
-                g.default, g.ratio, g.verdict, g.ratio_low, g.ratio_high
-            );
-        }
-        None => head.push_str("# vs OpenSSH's default order: its choice here was not measured\n"),
-    }
-    if let Some(first) = &r.kex {
-        match &r.kex_cost {
-            Some(c) if c.fastest != c.kex => {
-                let _ = writeln!(
-                    head,
-                    "# kex {first} first ({}): {:.0} ms kex-only handshake, {:+.0} ms vs the fastest allowed ({}, {:.0} ms), once per connection",
-                    class(first).label(),
-                    c.kex_only_ms,
-                    c.kex_only_ms - c.fastest_ms,
-                    c.fastest,
-                    c.fastest_ms
-                );
-            }
-            Some(c) => {
-                let _ = writeln!(
-                    head,
-                    "# kex {first} first ({}): {:.0} ms kex-only handshake, the fastest allowed",
-                    class(first).label(),
-                    c.kex_only_ms
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    head,
-                    "# kex {first} first ({}): handshake not measured",
-                    class(first).label()
-                );
-            }
-        }
-    }
-    if r.complete {
-        head.push_str(
-            "# lists: every algorithm the policy allows and both sides support, measured first\n",
-        );
-    } else {
-        head.push_str("# lists: measured algorithms only (the log does not record what both sides support); may be narrower than the policy\n");
-    }
-    if !r.unmeasured.is_empty() {
-        let _ = writeln!(
-            head,
-            "# not measured (after the measured ones of their class): {}",
-            r.unmeasured.join(",")
-        );
-    }
-    let caret = match opts.style {
-        Style::Exact => "",
-        Style::Prepend => {
-            let kept: Vec<&str> = OPENSSH_DEFAULT_CIPHERS
-                .iter()
-                .filter(|c| !policy.allows(crate::algos::AlgoKind::Cipher, c))
-                .chain(
-                    OPENSSH_DEFAULT_MACS
-                        .iter()
-                        .filter(|m| !policy.allows(crate::algos::AlgoKind::Mac, m)),
-                )
-                .chain(OPENSSH_DEFAULT_KEX.iter().filter(|k| !policy.allows_kex(k)))
-                .copied()
-                .collect();
-            head.push_str("# `^` (OpenSSH 8.2 or later) puts these first and keeps OpenSSH's defaults behind them");
-            if kept.is_empty() {
-                head.push('\n');
-            } else {
-                let _ = writeln!(
-                    head,
-                    ", including what the policy rejects: {}",
-                    kept.join(",")
-                );
-            }
-            "^"
-        }
-    };
-    let mut lines = vec![format!("Ciphers {caret}{}", r.ciphers.join(","))];
-    if !r.macs.is_empty() {
-        lines.push(format!("MACs {caret}{}", r.macs.join(",")));
-    }
-    if !r.kex_algorithms.is_empty() {
-        lines.push(format!(
-            "KexAlgorithms {caret}{}",
-            r.kex_algorithms.join(",")
-        ));
-    }
-    let host = if opts.host_pattern.is_empty() {
-        "*"
-    } else {
-        &opts.host_pattern
-    };
-    let mut ssh_config = format!("{head}Host {host}\n");
-    for l in &lines {
-        let _ = writeln!(ssh_config, "    {l}");
-    }
-    r.ssh_config = ssh_config.trim_end().to_owned();
-    r.sshd_config = format!("{head}{}", lines.join("\n"));
-    r
-}
+mod text;
+
+use text::render;
+
+#[cfg(test)]
+mod property;
 
 #[cfg(test)]
 mod tests {
@@ -576,7 +454,7 @@ mod tests {
         analyze(&synthetic_log())
     }
 
-    fn with_support() -> Options {
+    pub(super) fn with_support() -> Options {
         Options {
             supported: Some(neg_92()),
             ..Options::default()
@@ -584,7 +462,7 @@ mod tests {
     }
 
     /// The names of a `Keyword a,b,c` line (caret dropped).
-    fn line_names(cfg: &str, keyword: &str) -> Vec<String> {
+    pub(super) fn line_names(cfg: &str, keyword: &str) -> Vec<String> {
         cfg.lines()
             .map(str::trim)
             .find_map(|l| l.strip_prefix(&format!("{keyword} ")))
@@ -655,6 +533,16 @@ mod tests {
         assert!(k("curve25519-sha256") < k("ecdh-sha2-nistp256"));
         let ciphers = line_names(&r.ssh_config, "Ciphers");
         assert_eq!(ciphers.last().map(String::as_str), Some("3des-cbc"));
+        assert!(r.ssh_config.contains(
+            "# warning: the `all` policy lets these lists include algorithms rated weak or broken: "
+        ));
+        let hardened = recommend_with(
+            &analysis(),
+            &Policy::preset("hardened").unwrap(),
+            &with_support(),
+        )
+        .unwrap();
+        assert!(!hardened.ssh_config.contains("# warning"));
     }
 
     #[test]
@@ -696,9 +584,24 @@ mod tests {
             r.ssh_config
                 .contains("KexAlgorithms ^sntrup761x25519-sha512,")
         );
-        assert!(r.ssh_config.contains("OpenSSH 8.2 or later"));
+        assert!(r.ssh_config.contains("OpenSSH 8.1 or later"));
         assert!(r.ssh_config.contains("including what the policy rejects: "));
         assert!(r.ssh_config.contains("umac-64-etm@openssh.com"));
+    }
+
+    #[test]
+    fn an_unmeasured_default_is_named_with_how_to_measure_it() {
+        let mut a = analysis();
+        a.bulk.retain(|b| !b.cipher.starts_with("chacha20"));
+        let r = recommend_with(&a, &Policy::preset("hardened").unwrap(), &with_support()).unwrap();
+        assert_eq!(r.gain_over_default, None);
+        assert_eq!(
+            r.openssh_default.as_deref(),
+            Some("chacha20-poly1305@openssh.com")
+        );
+        assert!(r.ssh_config.contains(
+            "# vs OpenSSH's default order here (chacha20-poly1305@openssh.com): not measured; include it in `--ciphers`/`--macs` to compare"
+        ));
     }
 
     #[test]
@@ -725,164 +628,5 @@ mod tests {
         a.bulk.push(down);
         let r = recommend(&a, &Policy::preset("all").unwrap()).unwrap();
         assert_eq!(r.cipher, "aes256-gcm@openssh.com");
-    }
-
-    mod property {
-        //! Whatever the filters of the run and whatever the policy: the lists hold nothing the
-        //! policy rejects or a side lacks, and everything the policy allows that both support.
-        use super::*;
-        use crate::analyze::KexResult;
-        use crate::plan::Direction;
-        use proptest::prelude::*;
-
-        fn summary(median: f64) -> Summary {
-            Summary {
-                n: 5,
-                median,
-                mean: median,
-                stddev: 1.0,
-                min: median * 0.98,
-                max: median * 1.02,
-                mad: 1.0,
-                ci_low: median * 0.98,
-                ci_high: median * 1.02,
-                outliers: vec![],
-            }
-        }
-
-        fn subset(xs: &[String], mask: u64) -> Vec<String> {
-            xs.iter()
-                .enumerate()
-                .filter(|(i, _)| mask >> (i % 64) & 1 == 1)
-                .map(|(_, x)| x.clone())
-                .collect()
-        }
-
-        fn policy(which: u8, mask: u64) -> Policy {
-            match which % 6 {
-                0 => Policy::preset("hardened").unwrap(),
-                1 => Policy::preset("stribika").unwrap(),
-                2 => Policy::preset("openssh-default").unwrap(),
-                3 => Policy::preset("all").unwrap(),
-                4 => Policy::preset("good").unwrap(),
-                _ => {
-                    let n = neg_92();
-                    Policy::custom(
-                        "random",
-                        subset(&n.ciphers, mask),
-                        subset(&n.macs, mask.rotate_left(13)),
-                        subset(&n.kex, mask.rotate_left(29)),
-                    )
-                }
-            }
-        }
-
-        proptest! {
-            #[test]
-            fn never_rejected_never_narrower(
-                server_mask in any::<u64>(),
-                filter_mask in any::<u64>(),
-                which in any::<u8>(),
-                pmask in any::<u64>(),
-                rates in proptest::collection::vec(1.0f64..2000.0, 64),
-                prepend in any::<bool>(),
-            ) {
-                let full = neg_92();
-                // A server offering a random subset (always something of each kind).
-                let mut sup = full.clone();
-                let keep = |xs: &[String], m: u64| {
-                    let s = subset(xs, m);
-                    if s.is_empty() { xs[..1].to_vec() } else { s }
-                };
-                sup.ciphers = keep(&full.ciphers, server_mask);
-                sup.aead = sup.ciphers.iter().filter(|c| full.is_aead(c)).cloned().collect();
-                sup.macs = keep(&full.macs, server_mask.rotate_left(17));
-                sup.kex = keep(&full.kex, server_mask.rotate_left(37));
-                sup.kex_aliases.retain(|a| sup.kex.iter().any(|k| k == canonical_kex(a)));
-                // A filtered run measured a random subset of that.
-                let mut analysis = base().clone();
-                analysis.bulk.clear();
-                let mut i = 0;
-                for c in subset(&sup.ciphers, filter_mask) {
-                    let macs: Vec<Option<String>> = if sup.is_aead(&c) {
-                        vec![None]
-                    } else {
-                        subset(&sup.macs, filter_mask.rotate_left(7)).into_iter().map(Some).collect()
-                    };
-                    for m in macs {
-                        let mut b = synthetic_row();
-                        b.cipher = c.clone();
-                        b.mac = m;
-                        b.trial = format!("bulk/up/{c}/{i}");
-                        b.mbps = summary(rates[i % rates.len()]);
-                        b.direction = Direction::Up;
-                        analysis.bulk.push(b);
-                        i += 1;
-                    }
-                }
-                analysis.kex = subset(&sup.kex, filter_mask.rotate_left(23))
-                    .into_iter()
-                    .enumerate()
-                    .map(|(j, k)| KexResult {
-                        kex: k,
-                        kex_only_ms: Some(summary(rates[(j * 7) % rates.len()] / 10.0)),
-                        connect_ms: None,
-                        client_cpu_ms: None,
-                        server_cpu_ms: None,
-                    })
-                    .collect();
-                let pol = policy(which, pmask);
-                let opts = Options {
-                    style: if prepend { Style::Prepend } else { Style::Exact },
-                    supported: Some(sup.clone()),
-                    ..Options::default()
-                };
-                let Some(r) = recommend_with(&analysis, &pol, &opts) else {
-                    // No measured combination allowed: nothing to paste.
-                    prop_assert!(!analysis.bulk.iter().any(|b| pol.allows_bulk(&b.cipher, b.mac.as_deref())));
-                    return Ok(());
-                };
-                for cfg in [&r.ssh_config, &r.sshd_config] {
-                    let ciphers = line_names(cfg, "Ciphers");
-                    let macs = line_names(cfg, "MACs");
-                    let kex = line_names(cfg, "KexAlgorithms");
-                    for c in &ciphers {
-                        prop_assert!(pol.allows(crate::algos::AlgoKind::Cipher, c), "{c} rejected");
-                        prop_assert!(sup.ciphers.contains(c), "{c} unsupported");
-                    }
-                    for m in &macs {
-                        prop_assert!(pol.allows(crate::algos::AlgoKind::Mac, m), "{m} rejected");
-                        prop_assert!(sup.macs.contains(m), "{m} unsupported");
-                    }
-                    for k in &kex {
-                        prop_assert!(pol.allows_kex(k), "{k} rejected");
-                        prop_assert!(sup.kex.contains(k) || sup.kex_aliases.contains(k), "{k} unsupported");
-                    }
-                    // Never narrower than the policy on this pair.
-                    for c in sup.ciphers.iter().filter(|c| pol.allows(crate::algos::AlgoKind::Cipher, c)) {
-                        prop_assert!(ciphers.contains(c), "{c} missing");
-                    }
-                    for m in sup.macs.iter().filter(|m| pol.allows(crate::algos::AlgoKind::Mac, m)) {
-                        prop_assert!(macs.contains(m), "{m} missing");
-                    }
-                    for k in sup.kex.iter().filter(|k| pol.allows_kex(k)) {
-                        prop_assert!(kex.contains(k), "{k} missing");
-                    }
-                    // Security first: a post-quantum kex both sides have and the policy allows leads.
-                    if sup.kex.iter().any(|k| pol.allows_kex(k) && crate::rating::is_post_quantum(k)) {
-                        prop_assert!(crate::rating::is_post_quantum(&kex[0]), "{kex:?}");
-                    }
-                }
-            }
-        }
-
-        fn base() -> &'static Analysis {
-            static BASE: std::sync::OnceLock<Analysis> = std::sync::OnceLock::new();
-            BASE.get_or_init(|| analyze(&synthetic_log()))
-        }
-
-        fn synthetic_row() -> BulkResult {
-            base().bulk[0].clone()
-        }
     }
 }
