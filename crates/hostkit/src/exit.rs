@@ -306,6 +306,29 @@ mod tests {
         }
     }
 
+    /// The dkms domain crate reports dkms's numbers; they are the ones named here.
+    #[test]
+    fn dkms_codes_are_the_domain_crates() {
+        use hostkit_dkms::sys::outcome::code;
+        let pairs = [
+            (DKMS_GENERIC, code::GENERIC),
+            (DKMS_BAD_OPTION, code::NO_SOURCE),
+            (DKMS_NOT_IN_TREE, code::NOT_IN_TREE),
+            (DKMS_NO_CONF, code::NO_CONF),
+            (DKMS_PATCH_MISSING, code::PATCH_MISSING),
+            (DKMS_PATCH_FAILED, code::PATCH_FAILED),
+            (DKMS_MODULE_MISSING, code::MODULE_MISSING),
+            (DKMS_BAD_CONF, code::BAD_CONF),
+            (DKMS_BUILD_FAILED, code::BUILD_FAILED),
+            (DKMS_AUTOINSTALL_FAILED, code::AUTOINSTALL_FAILED),
+            (DKMS_EXCLUDED, code::EXCLUDED),
+            (DKMS_PRE_INSTALL_FAILED, code::PRE_INSTALL_FAILED),
+        ];
+        for (ours, theirs) in pairs {
+            assert_eq!(ours, theirs);
+        }
+    }
+
     /// The README's exit-status table is this table, verbatim.
     #[test]
     fn readme_lists_every_exit_status() {
