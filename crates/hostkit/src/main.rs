@@ -3,9 +3,9 @@
 //! outcome into an exit code through the single policy in `exit.rs`.
 //!
 //! `main` is the C entry point (`#![no_main]`): std's runtime set-up (`lang_start`) would add
-//! 28 % to the instructions of a `check_ntp_time` run, which Nagios repeats thousands of times a
-//! day. `bench/startup` (callgrind, one query to a local chronyd): ~408 k instructions here vs
-//! ~522 k with std's `fn main` (`--features std-main`); monitoring-plugins' own check_ntp_time
+//! 26 % to the instructions of a `check_ntp_time` run, which Nagios repeats thousands of times a
+//! day. `bench/startup` (callgrind, one query to a local chronyd): ~441 k instructions here vs
+//! ~557 k with std's `fn main` (`--features std-main`); monitoring-plugins' own check_ntp_time
 //! takes ~413 k. Nearly all of the difference is std's main-thread stack-guard probe
 //! (`pthread_getattr_np`, which parses `/proc/self/maps` with sscanf).
 //!

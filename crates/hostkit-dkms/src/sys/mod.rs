@@ -3,9 +3,11 @@
 //! sign-file, locks, and the actions (add, build, install, uninstall, unbuild, remove).
 
 pub mod actions;
+pub mod build;
 pub mod evaluate;
 pub mod lock;
 pub mod modinfo;
+pub mod outcome;
 pub mod roots;
 pub mod runner;
 pub mod scan;

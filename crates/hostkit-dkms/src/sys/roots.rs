@@ -22,11 +22,10 @@ pub struct Roots {
     pub conf: Option<String>,
     /// `/updates/dkms` on Debian, Ubuntu and Arch (dkms's override_dest_module_location).
     pub location_override: Option<String>,
-    /// `sign_file`, `mok_signing_key`, `mok_certificate` from framework.conf (they win over
-    /// the environment, as in dkms).
-    pub sign_file: Option<String>,
-    pub mok_signing_key: Option<String>,
-    pub mok_certificate: Option<String>,
+    /// `framework.conf` and `framework.conf.d/*.conf` of the etc dir, in dkms's order. Their
+    /// signing variables are read per build (they may use `${kernelver}`) and win over the
+    /// environment, as in dkms.
+    pub framework_files: Vec<PathBuf>,
 }
 
 impl Default for Roots {
@@ -40,9 +39,7 @@ impl Default for Roots {
             kernel_config: None,
             conf: None,
             location_override: distro_location_override(Path::new("/etc/os-release")),
-            sign_file: None,
-            mok_signing_key: None,
-            mok_certificate: None,
+            framework_files: Vec::new(),
         }
     }
 }
@@ -92,6 +89,30 @@ impl Roots {
             source_tree: self.source_tree.clone(),
             install_tree: self.install_tree.clone(),
         }
+    }
+
+    /// `sign_file`, `mok_signing_key`, `mok_certificate` as framework.conf sets them for a
+    /// build on `kver` (plain files; `${kernelver}` and the environment expand).
+    pub fn framework_signing(&self, kver: &str) -> [Option<String>; 3] {
+        let mut vars = crate::conf::Vars::default();
+        for f in &self.framework_files {
+            let Ok(text) = std::fs::read_to_string(f) else {
+                continue;
+            };
+            let scope = |n: &str| match n {
+                "kernelver" => Some(kver.to_string()),
+                "dkms_tree" => Some(self.dkms_tree.clone()),
+                "source_tree" => Some(self.source_tree.clone()),
+                "install_tree" => Some(self.install_tree.clone()),
+                _ => std::env::var(n).ok(),
+            };
+            let mut local = vars.clone();
+            if crate::conf::eval_plain(&text, &scope, &mut local).is_ok() {
+                vars = local;
+            }
+        }
+        ["sign_file", "mok_signing_key", "mok_certificate"]
+            .map(|n| vars.is_set(n).then(|| vars.scalar(n).to_string()))
     }
 
     /// dkms's `set_module_suffix`: the compression suffix of the kernel's own modules, read

@@ -6,9 +6,8 @@ use hostkit_dkms::args::{Action, Invocation};
 use hostkit_dkms::kernel::{KernelRange, dkms_ver_key, sort_versions};
 use hostkit_dkms::plan::{Plan, Step};
 use hostkit_dkms::sys::Roots;
-use hostkit_dkms::sys::actions::{
-    Died, Options, Session, execute, prepare_signing, sign_file_for, signing_paths,
-};
+use hostkit_dkms::sys::actions::{Died, Options, Session};
+use hostkit_dkms::sys::build::{execute, prepare_signing, sign_file_for, signing_paths};
 use hostkit_dkms::sys::lock::lock_module;
 use hostkit_dkms::sys::runner::{Say, StdSay};
 
@@ -136,7 +135,7 @@ pub fn run(action: Action, inv: &Invocation) -> u8 {
             let (rel, _) = uname();
             let k = inv.kernels.first().cloned().unwrap_or(rel);
             let sf = sign_file_for(&roots, &k);
-            prepare_signing(&sf, &signing_paths(&roots), &mut say);
+            prepare_signing(&sf, &signing_paths(&roots, &k), &mut say);
             for l in &mut e.lines {
                 *l = l.replacen(action.name(), "add", 1);
             }

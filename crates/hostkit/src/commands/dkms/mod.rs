@@ -103,6 +103,7 @@ fn framework_conf(r: &mut Roots) {
         more.sort();
         files.extend(more);
     }
+    r.framework_files.clone_from(&files);
     for f in files {
         let Ok(text) = std::fs::read_to_string(&f) else {
             continue;
@@ -119,15 +120,6 @@ fn framework_conf(r: &mut Roots) {
         ] {
             if vars.is_set(name) {
                 *slot = vars.scalar(name).to_string();
-            }
-        }
-        for (name, slot) in [
-            ("sign_file", &mut r.sign_file),
-            ("mok_signing_key", &mut r.mok_signing_key),
-            ("mok_certificate", &mut r.mok_certificate),
-        ] {
-            if vars.is_set(name) {
-                *slot = Some(vars.scalar(name).to_string());
             }
         }
     }

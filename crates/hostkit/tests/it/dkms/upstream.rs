@@ -407,7 +407,6 @@ both! {
 }
 
 both! {
-    #[hostkit_ignore = "hostkit does not expand ${kernelver} in framework.conf mok paths (no key generated there)"]
     /// run_test.sh's variables_in_path.conf: framework.conf's mok paths may use ${kernelver};
     /// the pair is generated there and the module signed with it.
     fn mok_paths_with_kernelver_in_framework_conf(tool: Tool) {
