@@ -353,7 +353,12 @@ fn bench(
         Some(LogFile::open(a)?)
     };
     let started = start(a, s, ssh, prior.as_ref(), out.as_mut());
-    let (mut prep, plan, pins, ceilings) = match started {
+    let Started {
+        mut prep,
+        plan,
+        pins,
+        ceilings,
+    } = match started {
         Ok(Some(x)) => x,
         Ok(None) => return Ok(Outcome::Ok),
         Err(e) => {
@@ -378,6 +383,14 @@ fn bench(
     finish(a, pol, &out, measured)
 }
 
+/// What step 2 leaves for the measurement.
+struct Started {
+    prep: Prepared,
+    plan: Plan,
+    pins: Pinning,
+    ceilings: Vec<record::Ceiling>,
+}
+
 /// Step 2: reach the target, build the plan (or take the log's), print it for `--dry-run`,
 /// write the header and the crypto ceilings. `Ok(None)` after a dry run.
 fn start(
@@ -386,7 +399,7 @@ fn start(
     ssh: SshClient,
     prior: Option<&Log>,
     out: Option<&mut LogFile>,
-) -> anyhow::Result<Option<(Prepared, Plan, Pinning, Vec<record::Ceiling>)>> {
+) -> anyhow::Result<Option<Started>> {
     let target = target_of(&a.conn, prior.map(|l| l.header.target.as_str()));
     let pins = pinning::choose(&affinity::allowed_cpus(), target.is_none(), a.no_pin);
     let spinner = crate::output::progress::spinner("connecting and reading the server's KEXINIT");
@@ -432,7 +445,12 @@ fn start(
             out.write(&Record::Ceiling(c.clone()))?;
         }
     }
-    Ok(Some((prep, plan, pins, ceilings)))
+    Ok(Some(Started {
+        prep,
+        plan,
+        pins,
+        ceilings,
+    }))
 }
 
 /// The plan a log was started with.
