@@ -125,7 +125,18 @@ impl Rendered {
                 code = code.or(a.code);
                 advice = a.inner.downcast_ref::<Advised>();
             }
-            let text = cause.to_string();
+            // Domain crates cannot use `Advised` (they do not depend on the binary): their
+            // messages carry advice as trailing `\nhint: ` lines, lifted out here so that it
+            // prints after every cause, wherever in the chain the error sits.
+            let full = cause.to_string();
+            let mut parts = full.split("\nhint: ");
+            let text = parts.next().unwrap_or_default().to_owned();
+            for h in parts {
+                let h = h.trim_end().to_owned();
+                if !h.is_empty() && !hints.contains(&h) {
+                    hints.push(h);
+                }
+            }
             if causes.last() == Some(&text) || text.is_empty() {
                 continue;
             }
@@ -228,6 +239,23 @@ mod tests {
         let found = find::<std::io::Error>(&err).expect("the io::Error is found");
         assert_eq!(found.kind(), std::io::ErrorKind::BrokenPipe);
         assert!(find::<std::fmt::Error>(&err).is_none());
+    }
+
+    #[test]
+    fn a_domain_errors_trailing_hint_prints_after_every_cause() {
+        let inner = anyhow::anyhow!("line 1: not a log record\nhint: repair the line");
+        let err = Err::<(), _>(inner)
+            .context("reading `x.jsonl`")
+            .hint("pass a log")
+            .unwrap_err();
+        assert_eq!(
+            Rendered::of(&err).lines(),
+            [
+                "error: reading `x.jsonl`: line 1: not a log record",
+                "hint: pass a log",
+                "hint: repair the line"
+            ]
+        );
     }
 
     #[test]
