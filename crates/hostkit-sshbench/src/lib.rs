@@ -6,6 +6,7 @@ pub mod algos;
 pub mod alias;
 pub mod analyze;
 pub mod ceiling;
+pub mod defaults;
 pub mod kexinit;
 pub mod pattern;
 pub mod pinning;

@@ -54,26 +54,8 @@ impl Policy {
             "all" => (owned(&["*"]), owned(&["*"]), owned(&["*"])),
             // OpenSSH 9.2 compiled-in defaults (myproposal.h), as Debian 12 ships them.
             "openssh-default" => (
-                owned(&[
-                    "chacha20-poly1305@openssh.com",
-                    "aes128-ctr",
-                    "aes192-ctr",
-                    "aes256-ctr",
-                    "aes128-gcm@openssh.com",
-                    "aes256-gcm@openssh.com",
-                ]),
-                owned(&[
-                    "umac-64-etm@openssh.com",
-                    "umac-128-etm@openssh.com",
-                    "hmac-sha2-256-etm@openssh.com",
-                    "hmac-sha2-512-etm@openssh.com",
-                    "hmac-sha1-etm@openssh.com",
-                    "umac-64@openssh.com",
-                    "umac-128@openssh.com",
-                    "hmac-sha2-256",
-                    "hmac-sha2-512",
-                    "hmac-sha1",
-                ]),
+                owned(crate::defaults::CIPHERS),
+                owned(crate::defaults::MACS),
                 owned(&[
                     "sntrup761x25519-sha512",
                     "sntrup761x25519-sha512@openssh.com",

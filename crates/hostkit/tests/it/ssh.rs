@@ -12,8 +12,8 @@ use hostkit_testkit::sshd::{
 };
 use serde_json::Value;
 
-/// Runs hostkit with TMPDIR set to `tmp`.
-fn hk(tmp: &Path, args: &[&str]) -> Run {
+/// Runs hostkit with TMPDIR and the working directory set to `tmp`.
+pub fn hk(tmp: &Path, args: &[&str]) -> Run {
     Command::new(crate::bin())
         .args(args)
         .env("NO_COLOR", "1")

@@ -9,23 +9,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use hostkit_testkit::cli::Run;
 use hostkit_testkit::sshd::{
     TestSshd, entries_with_prefix, pids_with_cmdline, sample_lines, wait_until,
 };
 use serde_json::{Value, json};
 
-/// Runs hostkit with TMPDIR and the working directory set to `tmp`.
-fn hk(tmp: &Path, args: &[&str]) -> Run {
-    Command::new(crate::bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("TMPDIR", tmp)
-        .current_dir(tmp)
-        .output()
-        .expect("run hostkit")
-        .into()
-}
+use crate::ssh::hk;
 
 /// No process mentions `tmp` and no private sshd dir is left in it.
 fn assert_clean(tmp: &Path) {

@@ -15,42 +15,9 @@ use crate::analyze::{Analysis, BulkResult};
 use crate::policy::Policy;
 use crate::rating::{SecurityClass, bulk_class, class};
 
-/// OpenSSH's compiled-in cipher order (myproposal.h, 9.x; 10.0 moved GCM before CTR, chacha20
-/// stays first, so the default pick is the same).
-pub const OPENSSH_DEFAULT_CIPHERS: &[&str] = &[
-    "chacha20-poly1305@openssh.com",
-    "aes128-ctr",
-    "aes192-ctr",
-    "aes256-ctr",
-    "aes128-gcm@openssh.com",
-    "aes256-gcm@openssh.com",
-];
-/// OpenSSH's compiled-in MAC order (9.x).
-pub const OPENSSH_DEFAULT_MACS: &[&str] = &[
-    "umac-64-etm@openssh.com",
-    "umac-128-etm@openssh.com",
-    "hmac-sha2-256-etm@openssh.com",
-    "hmac-sha2-512-etm@openssh.com",
-    "hmac-sha1-etm@openssh.com",
-    "umac-64@openssh.com",
-    "umac-128@openssh.com",
-    "hmac-sha2-256",
-    "hmac-sha2-512",
-    "hmac-sha1",
-];
-/// OpenSSH's compiled-in kex order (canonical names; 10.0 put ML-KEM first, 9.0 sntrup761).
-pub const OPENSSH_DEFAULT_KEX: &[&str] = &[
-    "mlkem768x25519-sha256",
-    "sntrup761x25519-sha512",
-    "curve25519-sha256",
-    "ecdh-sha2-nistp256",
-    "ecdh-sha2-nistp384",
-    "ecdh-sha2-nistp521",
-    "diffie-hellman-group-exchange-sha256",
-    "diffie-hellman-group16-sha512",
-    "diffie-hellman-group18-sha512",
-    "diffie-hellman-group14-sha256",
-];
+pub use crate::defaults::{
+    CIPHERS as OPENSSH_DEFAULT_CIPHERS, KEX as OPENSSH_DEFAULT_KEX, MACS as OPENSSH_DEFAULT_MACS,
+};
 
 /// How the lists are written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
