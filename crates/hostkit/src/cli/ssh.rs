@@ -124,6 +124,10 @@ pub struct BenchArgs {
     /// here. (`--out` is an old spelling.)
     #[arg(long, value_name = "FILE", conflicts_with = "resume", alias = "out")]
     pub log: Option<PathBuf>,
+    /// Write the rendered ranking (or the `--dry-run` plan) to FILE atomically instead of
+    /// stdout (`-` is stdout). The results log is `--log`.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
     /// Continue an interrupted run from its log: plan, seed, target and the options that shape
     /// the measurement come from the log (giving a different one is an error).
     #[arg(long, value_name = "FILE")]
@@ -155,9 +159,12 @@ pub struct AlgosArgs {
     /// nothing the policy rejects, 1 when it does (they are listed), 2 on error.
     #[arg(long, value_name = "NAME|FILE", value_parser = PolicyParser)]
     pub policy: Option<PolicyArg>,
-    /// Output format on stdout.
+    /// Output format.
     #[arg(long, value_enum, default_value_t = BenchFormat::Table)]
     pub format: BenchFormat,
+    /// Write the rendered output to FILE atomically instead of stdout (`-` is stdout).
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -14,15 +14,6 @@ use anyhow::Context;
 
 use crate::error::ResultExt;
 
-/// Serialises `value` as pretty JSON plus a newline on stdout.
-pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).context("writing JSON to stdout")?;
-    out.write_all(b"\n").context("writing JSON to stdout")?;
-    out.flush().context("writing JSON to stdout")?;
-    Ok(())
-}
-
 /// Writes `text` to stdout as is.
 pub fn print_text(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -47,6 +38,18 @@ pub fn emit(output: Option<&Path>, contents: &[u8]) -> anyhow::Result<()> {
         Some(p) if p.as_os_str() == "-" => write_stdout(contents),
         Some(p) => write_atomic(p, contents),
     }
+}
+
+/// [`emit`] for text.
+pub fn emit_text(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    emit(output, text.as_bytes())
+}
+
+/// [`emit`] for a value as pretty JSON plus a newline.
+pub fn emit_json<T: serde::Serialize>(output: Option<&Path>, value: &T) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(value).context("rendering JSON")?;
+    text.push('\n');
+    emit(output, text.as_bytes())
 }
 
 fn write_stdout(contents: &[u8]) -> anyhow::Result<()> {

@@ -122,6 +122,24 @@ fn dry_run_plans_every_cipher_and_mac_once_and_every_kex() {
     assert_eq!(text.code, Some(0), "{text:?}");
     assert!(text.stdout.contains("aes128-gcm@openssh.com"));
     assert!(!text.stdout.contains("aes256-ctr"));
+
+    // `--output FILE` takes the rendered plan; stdout stays empty.
+    let plan = tmp.path().join("plan.txt");
+    let to_file = hk(
+        tmp.path(),
+        &[
+            "ssh",
+            "bench",
+            "--dry-run",
+            "--ciphers",
+            "aes128-gcm*",
+            "--output",
+            plan.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(to_file.code, Some(0), "{to_file:?}");
+    assert!(to_file.stdout.is_empty(), "{to_file:?}");
+    assert_eq!(std::fs::read_to_string(&plan).unwrap(), text.stdout);
 }
 
 const SMALL: &[&str] = &[

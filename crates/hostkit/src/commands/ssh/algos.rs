@@ -38,7 +38,8 @@ pub fn run(a: AlgosArgs) -> anyhow::Result<Outcome> {
         })
     };
     match a.format {
-        BenchFormat::Json => crate::output::print_text(
+        BenchFormat::Json => crate::output::emit_text(
+            a.output.as_deref(),
             &hostkit_render::Envelope::new(
                 "ssh algos",
                 1,
@@ -106,7 +107,7 @@ pub fn run(a: AlgosArgs) -> anyhow::Result<Outcome> {
                 out.push('\n');
                 out.push_str(&gate_summary(j));
             }
-            crate::output::print_text(&out)?;
+            crate::output::emit_text(a.output.as_deref(), &out)?;
         }
     }
     Ok(match &judgement {

@@ -415,8 +415,10 @@ fn start(
     spinner.finish_and_clear();
     if a.dry_run {
         match a.format {
-            BenchFormat::Table => crate::output::print_text(&plan::render(&plan))?,
-            BenchFormat::Json => crate::output::print_json(&envelope(&plan))?,
+            BenchFormat::Table => {
+                crate::output::emit_text(a.output.as_deref(), &plan::render(&plan))?
+            }
+            BenchFormat::Json => crate::output::emit_json(a.output.as_deref(), &envelope(&plan))?,
         }
         return Ok(None);
     }
@@ -649,19 +651,23 @@ fn render(
     rec: Option<&report::Recommendation>,
 ) -> anyhow::Result<()> {
     match a.format {
-        BenchFormat::Table => {
-            crate::output::print_text(&super::ranking_text(analysis, rec, a.top as usize))
-        }
-        BenchFormat::Json => crate::output::print_json(&envelope(serde_json::json!({
-            "log": path,
-            "status": match report.status { Status::Complete => "complete", Status::Interrupted => "interrupted" },
-            "elapsed_seconds": report.elapsed_s,
-            "rounds": report.rounds,
-            "budget_hit": report.budget_hit,
-            "method": analysis.method,
-            "analysis": analysis,
-            "recommendation": rec,
-        }))),
+        BenchFormat::Table => crate::output::emit_text(
+            a.output.as_deref(),
+            &super::ranking_text(analysis, rec, a.top as usize),
+        ),
+        BenchFormat::Json => crate::output::emit_json(
+            a.output.as_deref(),
+            &envelope(serde_json::json!({
+                "log": path,
+                "status": match report.status { Status::Complete => "complete", Status::Interrupted => "interrupted" },
+                "elapsed_seconds": report.elapsed_s,
+                "rounds": report.rounds,
+                "budget_hit": report.budget_hit,
+                "method": analysis.method,
+                "analysis": analysis,
+                "recommendation": rec,
+            })),
+        ),
     }
 }
 
