@@ -213,7 +213,8 @@ fn hints_are_never_baked_into_messages() {
     let mut files = Vec::new();
     rust_files(&workspace().join("crates/hostkit/src"), &mut files);
     let mut offenders = Vec::new();
-    for f in files {
+    // error.rs is where domain crates' trailing hint lines are lifted out of their messages.
+    for f in files.into_iter().filter(|f| !f.ends_with("src/error.rs")) {
         let text = std::fs::read_to_string(&f).unwrap();
         for (i, line) in text.lines().enumerate() {
             if line.contains("\\nhint:") {
