@@ -2,6 +2,12 @@
 //! back to `<dkms_tree>/.hostkit/locks/` when /run/lock is not writable): outside `<m>/`,
 //! which dkms deletes when it looks empty, and outside the tree so nothing is left behind
 //! there. The kernel drops a flock when its holder dies, even by SIGKILL.
+//!
+//! The lock's descriptor is inherited by every process a command starts (make, the compiler,
+//! patch, depmod, the package's scripts): a flock lasts until the last descriptor of its open
+//! file is closed, so after a `kill -9` of hostkit the next command on the module waits until
+//! the orphaned build has finished instead of racing it in the same build directory. (A
+//! package script that leaves a daemon running would hold the lock as long as it runs.)
 
 use std::fs::File;
 use std::io;
@@ -51,6 +57,12 @@ pub fn lock_module(dkms_tree: &str, module: &str) -> io::Result<ModuleLock> {
     if rc != 0 {
         return Err(io::Error::last_os_error());
     }
+    // Inherited across exec by the build processes (see the module comment).
+    // SAFETY: F_SETFD on a valid open descriptor has no memory-safety preconditions.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETFD, 0) };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(ModuleLock { _file: file, path })
 }
 
@@ -79,5 +91,25 @@ mod tests {
         // Another module is independent.
         let _a = lock_module(&tree, "a").unwrap();
         let _b = lock_module(&tree, "b").unwrap();
+    }
+
+    /// A build process started under the lock keeps it after hostkit is gone (kill -9).
+    #[test]
+    fn a_started_process_holds_the_lock_until_it_exits() {
+        let dir = tempfile::tempdir().unwrap();
+        let tree = dir.path().to_str().unwrap().to_string();
+        let l = lock_module(&tree, "orphan").unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("1")
+            .spawn()
+            .unwrap();
+        drop(l);
+        let started = std::time::Instant::now();
+        let _again = lock_module(&tree, "orphan").unwrap();
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(500),
+            "the lock was free while the child still ran"
+        );
+        child.wait().unwrap();
     }
 }
