@@ -105,6 +105,8 @@ pub fn synthetic_log() -> crate::record::Log {
             bytes,
             warmup_bytes: 0,
             window_s: None,
+            warmup_s: None,
+            connected_ahead: false,
             wall_s,
             client_user_s: cpu * 0.75,
             client_sys_s: cpu * 0.25,

@@ -104,10 +104,21 @@ pub struct Measurement {
     /// Bytes moved before the window opened (the warm-up W), 0 in schema 1.
     #[serde(default)]
     pub warmup_bytes: u64,
-    /// Seconds between the two marker lines (schema 2 bulk samples).
+    /// Seconds between the marker lines that open and close the timed window (schema 2 bulk
+    /// samples).
     #[serde(default, rename = "window_seconds")]
     pub window_s: Option<f64>,
-    /// Wall seconds from spawning ssh to reaping it.
+    /// Seconds from the start of the transfer (the remote command's first marker line) to the
+    /// window opening: how long the warm-up really took, start-of-connection stall included.
+    /// Absent in logs written before hostkit 0.4.
+    #[serde(default, rename = "warmup_seconds")]
+    pub warmup_s: Option<f64>,
+    /// The connection was set up ahead, while the sample before it was warming up, and waited
+    /// (authenticated, remote shell blocked on a FIFO) until that sample had ended.
+    #[serde(default, rename = "connected_ahead")]
+    pub connected_ahead: bool,
+    /// Wall seconds from spawning ssh to reaping it (from releasing the gate to reaping it
+    /// when `connected_ahead`).
     #[serde(rename = "wall_seconds", alias = "wall_s")]
     pub wall_s: f64,
     /// ssh's own CPU seconds (wait4 rusage).

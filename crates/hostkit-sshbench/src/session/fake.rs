@@ -45,11 +45,17 @@ pub(super) fn plan() -> Plan {
     }
 }
 
+/// A sample asked for: trial id and size.
+pub(super) type Call = (String, Size);
+
 /// A deterministic machine: each cipher has a fixed rate, connections cost 0.25 s, the
 /// clock advances by the simulated wall time; 3des is refused when `refuse_3des`.
 pub(super) struct Fake<'c> {
     pub(super) now: &'c Cell<f64>,
     pub(super) calls: Vec<(String, u64)>,
+    /// Every `run` as (trial, size), and the `prepare` hint in force when it came.
+    pub(super) runs: Vec<(Call, Option<Call>)>,
+    pub(super) hint: Option<Call>,
     pub(super) refuse_3des: bool,
     pub(super) fail_on: Option<usize>,
 }
@@ -60,6 +66,8 @@ impl<'c> Fake<'c> {
         Fake {
             now,
             calls: vec![],
+            runs: vec![],
+            hint: None,
             refuse_3des: false,
             fail_on: None,
         }
@@ -67,9 +75,14 @@ impl<'c> Fake<'c> {
 }
 
 impl TrialRunner for Fake<'_> {
+    fn prepare(&mut self, next: &Trial, size: Size) {
+        self.hint = Some((next.id.clone(), size));
+    }
+
     fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError> {
         let bytes = size.bytes;
         self.calls.push((trial.id.clone(), bytes));
+        self.runs.push(((trial.id.clone(), size), self.hint.take()));
         if self.fail_on == Some(self.calls.len()) {
             return Err(RunnerError {
                 message: "ssh died; see `x.log`".into(),
@@ -92,10 +105,12 @@ impl TrialRunner for Fake<'_> {
         let stall = if size.warmup_bytes > 0 { 0.08 } else { 0.0 };
         let wall = 0.25 + stall + size.warmup_bytes as f64 / rate + window;
         self.now.set(self.now.get() + wall);
-        Ok(TrialOutcome::Measured(Measurement {
+        Ok(TrialOutcome::Measured(Box::new(Measurement {
             bytes,
             warmup_bytes: size.warmup_bytes,
             window_s: (bytes > 0).then_some(window),
+            warmup_s: (bytes > 0).then_some(stall + size.warmup_bytes as f64 / rate),
+            connected_ahead: false,
             wall_s: wall,
             client_user_s: wall / 2.0,
             client_sys_s: 0.01,
@@ -104,7 +119,7 @@ impl TrialRunner for Fake<'_> {
             load1: 0.5,
             rekeys: 0,
             negotiated: Negotiated::default(),
-        }))
+        })))
     }
 }
 

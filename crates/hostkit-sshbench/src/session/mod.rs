@@ -29,7 +29,7 @@ pub struct Size {
 /// A trial either measured or refused (recorded, and the run goes on).
 #[derive(Debug, Clone, PartialEq)]
 pub enum TrialOutcome {
-    Measured(Measurement),
+    Measured(Box<Measurement>),
     /// The server (or client) refused the combination; the reason is ssh's message.
     Unsupported(String),
 }
@@ -46,6 +46,11 @@ pub struct RunnerError {
 pub trait TrialRunner {
     /// One sample; `Err` only for failures that must stop the run.
     fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError>;
+
+    /// Says which sample the session will ask for after the next [`TrialRunner::run`], so a
+    /// runner may set its connection up while that run's warm-up is under way. A hint: the
+    /// session may still ask for something else. The default ignores it.
+    fn prepare(&mut self, _next: &Trial, _size: Size) {}
 }
 
 /// Where records go; each record must be durable when `record` returns.
@@ -107,9 +112,13 @@ pub struct SessionOptions {
     pub seed: u64,
     /// Target duration of the timed window of one sample.
     pub sample_time_s: f64,
-    /// Warm-up before the window opens: this many seconds at the estimated rate, at least
-    /// `min_warmup_bytes` (the start-of-connection stall lasts ~60-100 ms).
+    /// The window opens this long after the transfer started: a new connection moves little
+    /// in its first ~0.1 s (uploads) and then runs a few per cent below its steady rate until
+    /// ~0.4 s in (both directions, measured on 2 vCPUs). W covers this minus the start lag
+    /// measured so far, at least `min_warmup_time_s` at the estimated rate and at least
+    /// `min_warmup_bytes`.
     pub warmup_time_s: f64,
+    pub min_warmup_time_s: f64,
     pub min_warmup_bytes: u64,
     /// Target duration of the bulk part of a size probe.
     pub probe_time_s: f64,
@@ -131,8 +140,9 @@ impl Default for SessionOptions {
     fn default() -> Self {
         SessionOptions {
             seed: 0,
-            sample_time_s: 0.3,
-            warmup_time_s: 0.1,
+            sample_time_s: 0.25,
+            warmup_time_s: 0.37,
+            min_warmup_time_s: 0.1,
             min_warmup_bytes: 4 << 20,
             probe_time_s: 0.15,
             rule: StopRule {
@@ -141,7 +151,7 @@ impl Default for SessionOptions {
                 target_rel_ci: 0.03,
                 top_k: 5,
             },
-            time_budget_s: 225.0,
+            time_budget_s: 240.0,
             warmup_runs: 1,
             min_bytes: 256 * 1024,
             max_bytes: 16 << 30,

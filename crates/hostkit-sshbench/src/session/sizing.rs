@@ -1,6 +1,6 @@
 //! Sample sizing: which bulk trials to probe (enough to see every cipher and every MAC once),
 //! the rate estimate (own samples' timed windows, else the additive per-byte cost model) and
-//! the payload of the next sample: a warm-up W = max(0.1 s at that rate, 4 MiB), then
+//! the payload of the next sample: a warm-up W = max(0.25 s at that rate, 4 MiB), then
 //! N = `--sample-time` at that rate, so the timed window lasts what `--sample-time` says.
 
 use std::collections::HashSet;
@@ -76,9 +76,10 @@ impl State<'_> {
     }
 
     /// Estimated bulk rate of `trial` (bytes/s): the median over its own samples; else the
-    /// additive model on seconds per byte, `t(c, m) = t(c) + t(m) - t(all)`, where each term is
-    /// the median over samples sharing that cipher, that MAC, or the direction; else the
-    /// initial guess.
+    /// additive model on seconds per byte, `t(c, m) = t(c) + d(m)`, where `t(c)` is the median
+    /// over samples with that cipher (or over the direction) and `d(m)` the median, over
+    /// samples with that MAC, of their cost minus their own cipher's `t`; else the initial
+    /// guess. Never above the pair's crypto ceiling.
     pub(super) fn rate_estimate(&self, trial: &Trial) -> f64 {
         let TrialKind::Bulk {
             cipher,
@@ -118,45 +119,105 @@ impl State<'_> {
                 .map_or(f64::INFINITY, |c| c * 1e6);
         let same_dir =
             |k: &TrialKind| matches!(k, TrialKind::Bulk { direction: d, .. } if d == direction);
-        let t_c = median_where(&|k| {
-            same_dir(k) && matches!(k, TrialKind::Bulk { cipher: c, .. } if c == cipher)
-        });
-        let t_m = mac.as_ref().and_then(|m| {
+        let of_cipher = |name: &str| {
             median_where(&|k| {
-                same_dir(k) && matches!(k, TrialKind::Bulk { mac: Some(x), .. } if x == m)
+                same_dir(k) && matches!(k, TrialKind::Bulk { cipher: c, .. } if c == name)
             })
+        };
+        let t_c = of_cipher(cipher);
+        // The MAC's cost beyond what its cipher's samples typically cost: a MAC probed only
+        // next to 3des must not make every pair with it look as slow as 3des.
+        let t_m_extra = mac.as_ref().and_then(|m| {
+            let xs: Vec<f64> = self
+                .samples
+                .iter()
+                .filter(|s| s.bytes > 0)
+                .filter_map(|s| {
+                    let i = *self.index.get(s.trial.as_str())?;
+                    let TrialKind::Bulk {
+                        cipher: c,
+                        mac: Some(x),
+                        ..
+                    } = &self.plan.trials[i].kind
+                    else {
+                        return None;
+                    };
+                    if x != m || !same_dir(&self.plan.trials[i].kind) {
+                        return None;
+                    }
+                    Some(per_byte(s)? - of_cipher(c)?)
+                })
+                .collect();
+            hostkit_stats::median(&xs)
         });
         let t_all = median_where(&same_dir);
-        let t = match (t_c, t_m, t_all) {
-            (Some(c), Some(m), Some(all)) => (c + m - all).max(0.25 * c.min(m)),
+        let t = match (t_c, t_m_extra, t_all) {
+            (Some(c), Some(m), _) => (c + m).max(0.25 * c),
             (Some(c), None, _) => c,
-            (None, Some(m), _) => m,
+            (None, Some(m), Some(all)) => (all + m).max(0.25 * all),
+            (None, None, Some(all)) => all,
             _ => return self.opts.initial_rate_bps.min(ceiling_bps),
         };
         (1.0 / t).min(ceiling_bps)
     }
 
-    /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned.
+    /// How long a new connection's transfer takes beyond W at the steady rate: the median,
+    /// over this direction's samples with a timed warm-up, of `warmup_seconds - W / rate`
+    /// (little moves in the first ~0.1 s of an upload, almost nothing is lost in a download);
+    /// [`DEFAULT_START_LAG_S`] before any is known.
+    pub(super) fn start_lag_s(&self, dir: Direction) -> f64 {
+        let lags: Vec<f64> = self
+            .samples
+            .iter()
+            .filter(|s| {
+                self.index.get(s.trial.as_str()).is_some_and(|&i| {
+                    matches!(self.plan.trials[i].kind, TrialKind::Bulk { direction, .. } if direction == dir)
+                })
+            })
+            .filter_map(|s| {
+                let (warm, window) = (s.warmup_s?, s.window_s?);
+                if s.bytes == 0 || window < crate::analyze::metric::MIN_WINDOW_S {
+                    return None;
+                }
+                let rate = s.bytes as f64 / window;
+                Some((warm - s.warmup_bytes as f64 / rate).max(0.0))
+            })
+            .collect();
+        hostkit_stats::median(&lags).unwrap_or(DEFAULT_START_LAG_S)
+    }
+
+    /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned: W so that
+    /// the window opens `warmup_time_s` after the transfer starts (the start lag included, at
+    /// least `min_warmup_time_s` of data, at least `min_warmup_bytes`), N = the window's time
+    /// at the estimated rate.
     pub(super) fn size_for(&self, trial: &Trial, probe: bool) -> Size {
-        let TrialKind::Bulk { .. } = trial.kind else {
+        let TrialKind::Bulk { direction, .. } = trial.kind else {
             return Size::default();
         };
+        // A probe gets the full warm-up too: its rate sizes the first round, and a window in
+        // the first ~0.3 s of a connection reads as little as half the steady rate.
         let secs = if probe {
             self.opts.probe_time_s
         } else {
             self.opts.sample_time_s
         };
+        let warm_s = (self.opts.warmup_time_s - self.start_lag_s(direction))
+            .max(self.opts.min_warmup_time_s);
         let rate = self.rate_estimate(trial);
         let align = |b: f64, min: u64| {
             let b = (b as u64).clamp(min, self.opts.max_bytes);
             b.div_ceil(65536) * 65536
         };
         Size {
-            warmup_bytes: align(rate * self.opts.warmup_time_s, self.opts.min_warmup_bytes),
+            warmup_bytes: align(rate * warm_s, self.opts.min_warmup_bytes),
             bytes: align(rate * secs, self.opts.min_bytes),
         }
     }
 }
+
+/// The start lag assumed before a direction's first timed warm-up (an upload's, measured on
+/// loopback with 2 vCPUs).
+pub(super) const DEFAULT_START_LAG_S: f64 = 0.12;
 
 #[cfg(test)]
 mod tests {
@@ -165,6 +226,7 @@ mod tests {
     use super::super::fake::*;
     use super::super::*;
     use super::State;
+    use crate::plan::{Direction, TrialKind};
 
     #[test]
     fn probes_cover_every_cipher_and_mac_without_probing_every_pair() {
@@ -197,6 +259,90 @@ mod tests {
                 "{name} not probed"
             );
         }
+    }
+
+    /// The window opens `warmup_time_s` after the transfer starts in either direction: an
+    /// upload's measured start lag shortens its W, a download without one gets all of it.
+    #[test]
+    fn the_warmup_covers_the_measured_start_lag_per_direction() {
+        let up = bulk("aes128-ctr", Some("hmac-sha1"));
+        let mut down = up.clone();
+        down.id = "bulk/down/aes128-ctr/hmac-sha1".into();
+        if let TrialKind::Bulk { direction, .. } = &mut down.kind {
+            *direction = Direction::Down;
+        }
+        let plan = Plan {
+            trials: vec![up, down],
+            skipped: vec![],
+            full_product: 2,
+        };
+        let o = SessionOptions {
+            warmup_time_s: 0.4,
+            ..opts()
+        };
+        let mut s = State::new(&plan, &o, None, 0.0);
+        // Both at 500 MB/s with W = 0.25 s of data: the upload's warm-up took 0.40 s (lag
+        // 0.15 s), the download's 0.26 s (lag 0.01 s).
+        for (i, took) in [(0, 0.40), (1, 0.26)] {
+            s.samples.push(crate::record::Sample {
+                trial: plan.trials[i].id.clone(),
+                round: 1,
+                warmup: false,
+                unix_time: 0.0,
+                measured: crate::record::Measurement {
+                    bytes: 150_000_000,
+                    warmup_bytes: 125_000_000,
+                    window_s: Some(0.3),
+                    warmup_s: Some(took),
+                    ..Default::default()
+                },
+            });
+        }
+        assert!((s.start_lag_s(Direction::Up) - 0.15).abs() < 1e-9);
+        assert!((s.start_lag_s(Direction::Down) - 0.01).abs() < 1e-9);
+        let w = |i: usize| s.size_for(&plan.trials[i], false).warmup_bytes as f64 / 500e6;
+        assert!((w(0) - 0.25).abs() < 0.001, "{}", w(0));
+        assert!((w(1) - 0.39).abs() < 0.001, "{}", w(1));
+    }
+
+    /// A MAC seen only next to 3des adds its own cost, not 3des's, to other ciphers: the
+    /// default run once sized aes128-ctr + hmac-md5-etm as if it ran at 3des speed (a 28 ms
+    /// window instead of 300 ms).
+    #[test]
+    fn a_mac_probed_next_to_a_slow_cipher_adds_only_its_own_cost() {
+        let plan = Plan {
+            trials: vec![
+                bulk("aes128-ctr", Some("hmac-sha1")),
+                bulk("3des-cbc", Some("hmac-sha1")),
+                bulk("3des-cbc", Some("hmac-md5-etm@openssh.com")),
+                bulk("aes128-ctr", Some("hmac-md5-etm@openssh.com")),
+            ],
+            skipped: vec![],
+            full_product: 4,
+        };
+        let o = opts();
+        let mut s = State::new(&plan, &o, None, 0.0);
+        // seconds per byte: aes128-ctr + sha1 at 600 MB/s, 3des + sha1 at 28 MB/s, 3des + md5-etm
+        // at 27.5 MB/s (md5-etm costs a little more than sha1 next to 3des).
+        for (i, rate) in [(0, 600e6), (1, 28e6), (2, 27.5e6)] {
+            s.samples.push(crate::record::Sample {
+                trial: plan.trials[i].id.clone(),
+                round: 0,
+                warmup: true,
+                unix_time: 0.0,
+                measured: crate::record::Measurement {
+                    bytes: 100_000_000,
+                    window_s: Some(100_000_000.0 / rate),
+                    ..Default::default()
+                },
+            });
+        }
+        let r = s.rate_estimate(&plan.trials[3]);
+        // 3des's own cost is the median of its two samples; md5-etm's extra is over that.
+        let t_3des = (1.0 / 28e6 + 1.0 / 27.5e6) / 2.0;
+        let want = 1.0 / (1.0 / 600e6 + (1.0 / 27.5e6 - t_3des));
+        assert!((r / want - 1.0).abs() < 0.01, "{r} vs {want}");
+        assert!(r > 500e6, "{r}");
     }
 
     #[test]

@@ -4,18 +4,24 @@
 //! was negotiated (a mismatch is an error, never a silently wrong row), count NEWKEYS (rekeys),
 //! pick up the server's `/proc/$PPID/stat` line and classify refusals as unsupported.
 //!
-//! Bulk samples time a window inside the connection: the remote command moves W warm-up bytes,
-//! prints a marker line, moves N bytes, prints another; hostkit timestamps the two markers as
-//! they arrive on ssh's stdout (upload: the payload goes to the remote `/dev/null`, only the
-//! markers come back) or stderr (download: the payload is ssh's stdout, opened on `/dev/null`;
-//! the markers travel as extended data on the same channel, behind the data sent before them).
+//! Bulk samples time a window inside the connection: the remote command prints a marker line,
+//! moves W warm-up bytes, prints another, moves N bytes, prints a third; hostkit timestamps the
+//! markers as they arrive on ssh's stdout (upload: the payload goes to the remote `/dev/null`,
+//! only the markers come back) or stderr (download: the payload is ssh's stdout, opened on
+//! `/dev/null`; the markers travel as extended data on the same channel, behind the data sent
+//! before them).
+//!
+//! Against the private sshd the next bulk sample's ssh is started when the current transfer
+//! starts (first marker): it connects and authenticates during the warm-up, then its remote
+//! shell blocks reading a FIFO (the gate) until the current sample has ended and the runner
+//! writes a line to it. The handshake never overlaps a timed window.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use super::cancel::Cancel;
@@ -27,8 +33,11 @@ use crate::session::{Measurement, RunnerError, Size, TrialOutcome, TrialRunner};
 
 /// Marker the remote command prints before the sshd process's stat line.
 const STAT_MARKER: &str = "hostkit-stat: ";
-/// Line the remote command prints when the timed window opens and when it closes.
+/// Line the remote command prints when the transfer starts, when the timed window opens and
+/// when it closes.
 pub const WINDOW_MARKER: &str = "hostkit-mark";
+/// Line a connection set up ahead prints when its remote shell waits at the gate.
+pub const READY_MARKER: &str = "hostkit-ready";
 
 /// Runs trials with the system ssh.
 #[derive(Debug)]
@@ -51,6 +60,12 @@ pub struct SshRunner {
     /// CPU ssh is pinned to (`sched_setaffinity` before exec), if any.
     pub pin_cpu: Option<usize>,
     clk_tck: f64,
+    /// What [`TrialRunner::prepare`] announced.
+    next: Option<(Trial, Size)>,
+    /// The connection set up ahead, waiting at its gate.
+    ahead: Option<Ahead>,
+    /// Connections started (names their log and FIFO).
+    conns: u64,
 }
 
 /// What ssh's debug output said.
@@ -87,20 +102,9 @@ impl SshRunner {
             cancel,
             pin_cpu: None,
             clk_tck: machine::clock_ticks_per_s(),
-        }
-    }
-
-    fn log_path(&self) -> PathBuf {
-        self.work_dir.join("ssh-sample.log")
-    }
-
-    /// Copies the sample log next to the results so an error can name it.
-    fn keep_log(&self, trial: &Trial) -> PathBuf {
-        let safe = super::file_safe(&trial.id);
-        let dest = self.keep_dir.join(format!("hostkit-ssh-error-{safe}.log"));
-        match std::fs::copy(self.log_path(), &dest) {
-            Ok(_) => dest,
-            Err(_) => self.log_path(),
+            next: None,
+            ahead: None,
+            conns: 0,
         }
     }
 }
@@ -123,33 +127,54 @@ pub struct Invocation {
 }
 
 /// The remote command moving `size` in `dir`, then printing the server stat line on stderr.
-/// With a payload: W warm-up bytes, a marker line, N timed bytes, a marker line (upload:
-/// markers on stdout; download: on stderr, since stdout carries the payload).
-pub fn remote_command(dir: Direction, size: Size) -> String {
+/// With a payload: a marker line (the transfer starts), W warm-up bytes, a marker line (the
+/// window opens), N timed bytes, a marker line (it closes); upload: markers on stdout;
+/// download: on stderr, since stdout carries the payload. With a `gate` (a FIFO on the
+/// private sshd's machine) the command first prints [`READY_MARKER`] on the marker stream and
+/// waits for a line on the FIFO; it exits if the FIFO is closed without one.
+pub fn remote_command(dir: Direction, size: Size, gate: Option<&Path>) -> String {
     let head = |n: u64| match dir {
         Direction::Up => format!("head -c {n} >/dev/null"),
         Direction::Down => format!("head -c {n} /dev/zero"),
     };
-    let mark = match dir {
-        Direction::Up => format!("echo {WINDOW_MARKER}"),
-        Direction::Down => format!("echo {WINDOW_MARKER} >&2"),
+    let say = |line: &str| match dir {
+        Direction::Up => format!("echo {line}"),
+        Direction::Down => format!("echo {line} >&2"),
     };
+    let mark = say(WINDOW_MARKER);
     let transfer = if size.bytes == 0 {
         head(0)
     } else {
         format!(
-            "{}; {mark}; {}; s=$?; {mark}; (exit $s)",
+            "{mark}; {}; {mark}; {}; s=$?; {mark}; (exit $s)",
             head(size.warmup_bytes),
             head(size.bytes)
         )
     };
+    let wait = gate.map_or(String::new(), |g| {
+        format!(
+            "{}; read -r _ <{} || exit 1; ",
+            say(READY_MARKER),
+            shell_quote(&g.to_string_lossy())
+        )
+    });
     format!(
-        "{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
+        "{wait}{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
     )
 }
 
+/// `text` as one POSIX shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 /// Builds the invocation of `trial` (pure).
-pub fn invocation(trial: &Trial, size: Size, baseline_kex: Option<&str>) -> Invocation {
+pub fn invocation(
+    trial: &Trial,
+    size: Size,
+    baseline_kex: Option<&str>,
+    gate: Option<&Path>,
+) -> Invocation {
     let mut options = vec!["LogLevel=DEBUG1".to_string()];
     let pin_kex = |k: &str, options: &mut Vec<String>| {
         options.push(format!("KexAlgorithms={k}"));
@@ -169,7 +194,7 @@ pub fn invocation(trial: &Trial, size: Size, baseline_kex: Option<&str>) -> Invo
             }
             Invocation {
                 options,
-                remote: remote_command(*direction, size),
+                remote: remote_command(*direction, size, gate.filter(|_| size.bytes > 0)),
                 stdin_zero: *direction == Direction::Up,
                 markers: (size.bytes > 0).then_some(*direction),
                 expect: (k, Some(cipher.clone()), Some(mac.clone())),
@@ -180,7 +205,7 @@ pub fn invocation(trial: &Trial, size: Size, baseline_kex: Option<&str>) -> Invo
             let k = baseline_kex.and_then(|k| pin_kex(k, &mut options));
             Invocation {
                 options,
-                remote: remote_command(*direction, Size::default()),
+                remote: remote_command(*direction, Size::default(), None),
                 stdin_zero: *direction == Direction::Up,
                 markers: None,
                 expect: (k, None, None),
@@ -337,19 +362,33 @@ pub fn classify(inv: &Invocation, code: Option<i32>, log: &SshLog) -> Verdict {
     }
 }
 
-/// Seconds between the first two marker arrivals, if both came.
-pub fn window_seconds(marks: &[Instant]) -> Option<f64> {
+/// (warm-up seconds, window seconds) from the three marker arrivals (transfer start, window
+/// open, window close), if all three came.
+pub fn window_seconds(marks: &[Instant]) -> Option<(f64, f64)> {
     match marks {
-        [a, b, ..] => Some(b.duration_since(*a).as_secs_f64()),
+        [start, open, close, ..] => Some((
+            open.duration_since(*start).as_secs_f64(),
+            close.duration_since(*open).as_secs_f64(),
+        )),
         _ => None,
     }
 }
 
-/// Reads `from` line by line until EOF, copying every line to `copy` (when given) and noting
-/// the arrival time of each [`WINDOW_MARKER`] line.
+/// What a watcher thread tells the runner as it happens.
+#[derive(Debug, Clone, Copy)]
+enum Seen {
+    /// The remote shell waits at the gate.
+    Ready,
+    /// A [`WINDOW_MARKER`] line arrived.
+    Mark,
+}
+
+/// Reads `from` line by line until EOF, copying every line to `copy` (when given), noting the
+/// arrival time of each [`WINDOW_MARKER`] line and telling `tell` about markers as they come.
 fn watch(
     from: impl Read + Send + 'static,
     mut copy: Option<File>,
+    tell: Option<mpsc::Sender<Seen>>,
 ) -> std::thread::JoinHandle<Vec<Instant>> {
     std::thread::spawn(move || {
         let mut marks = Vec::new();
@@ -360,8 +399,16 @@ fn watch(
             match reader.read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {
-                    if line.starts_with(WINDOW_MARKER.as_bytes()) {
+                    let seen = if line.starts_with(WINDOW_MARKER.as_bytes()) {
                         marks.push(Instant::now());
+                        Some(Seen::Mark)
+                    } else if line.starts_with(READY_MARKER.as_bytes()) {
+                        Some(Seen::Ready)
+                    } else {
+                        None
+                    };
+                    if let (Some(seen), Some(tx)) = (seen, tell.as_ref()) {
+                        let _ = tx.send(seen);
                     }
                     if let Some(f) = copy.as_mut() {
                         let _ = f.write_all(&line);
@@ -373,12 +420,113 @@ fn watch(
     })
 }
 
-impl TrialRunner for SshRunner {
-    fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError> {
-        let inv = invocation(trial, size, self.baseline_kex.as_deref());
+/// A FIFO the remote shell of a connection set up ahead reads its start signal from. Writing a
+/// line releases it; dropping the gate (our only writer) without one makes the shell exit.
+#[derive(Debug)]
+struct Gate {
+    path: PathBuf,
+    file: File,
+}
+
+impl Gate {
+    fn new(path: PathBuf) -> std::io::Result<Gate> {
+        let _ = std::fs::remove_file(&path);
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+        // SAFETY: c is a valid NUL-terminated path.
+        if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // Read-write: the open does not block, and the FIFO lives while we hold it.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)?;
+        Ok(Gate { path, file })
+    }
+
+    fn release(&mut self) -> std::io::Result<()> {
+        self.file.write_all(b"go\n")
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// One ssh process with its output watchers.
+#[derive(Debug)]
+struct Conn {
+    child: std::process::Child,
+    pid: i32,
+    inv: Invocation,
+    log_path: PathBuf,
+    seen: mpsc::Receiver<Seen>,
+    err_watch: Option<std::thread::JoinHandle<Vec<Instant>>>,
+    out_watch: Option<std::thread::JoinHandle<Vec<Instant>>>,
+    gate: Option<Gate>,
+    started: Instant,
+}
+
+impl Conn {
+    /// Waits for the next event from the watchers; `None` once ssh closed its output (it
+    /// exited) or after `limit`.
+    fn next_seen(&self, limit: Duration) -> Option<Seen> {
+        self.seen.recv_timeout(limit).ok()
+    }
+
+    /// Stops ssh (its process group) and reaps it.
+    fn kill(mut self) {
+        // SAFETY: kill has no memory-safety preconditions; the group is our own child's.
+        unsafe {
+            libc::kill(-self.pid, libc::SIGTERM);
+        }
+        self.gate = None;
+        let _ = wait4(self.pid);
+        drop(self.child);
+        for h in [self.err_watch.take(), self.out_watch.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The sample a connection was set up ahead for.
+#[derive(Debug)]
+struct Ahead {
+    trial: String,
+    size: Size,
+    conn: Conn,
+}
+
+impl SshRunner {
+    /// Starts ssh for `trial` (not waiting for it), gated when `gated`.
+    fn spawn(&mut self, trial: &Trial, size: Size, gated: bool) -> Result<Conn, RunnerError> {
         let err = |message: String| RunnerError { message };
-        let log_file = File::create(self.log_path())
-            .map_err(|e| err(format!("creating `{}`: {e}", self.log_path().display())))?;
+        self.conns += 1;
+        let n = self.conns % 4;
+        let log_path = self.work_dir.join(format!("ssh-sample-{n}.log"));
+        let gate = if gated {
+            let path = self.work_dir.join(format!("gate-{n}"));
+            Some(
+                Gate::new(path.clone())
+                    .map_err(|e| err(format!("creating the FIFO `{}`: {e}", path.display())))?,
+            )
+        } else {
+            None
+        };
+        let inv = invocation(
+            trial,
+            size,
+            self.baseline_kex.as_deref(),
+            gate.as_ref().map(|g| g.path.as_path()),
+        );
+        let log_file = File::create(&log_path)
+            .map_err(|e| err(format!("creating `{}`: {e}", log_path.display())))?;
         let stdin = if inv.stdin_zero {
             Stdio::from(
                 File::open("/dev/zero").map_err(|e| err(format!("opening /dev/zero: {e}")))?,
@@ -386,14 +534,6 @@ impl TrialRunner for SshRunner {
         } else {
             Stdio::null()
         };
-        let handshake = matches!(
-            trial.kind,
-            TrialKind::KexOnly { .. } | TrialKind::Connect { .. }
-        );
-        let server_before = self.listener.and_then(|pid| {
-            sshd::wait_until_idle(pid, Duration::from_secs(2));
-            sshd::reaped_children_cpu_s(pid)
-        });
         let mut cmd = Command::new(&self.ssh);
         cmd.arg("-F").arg(&self.config).arg("-T");
         for o in &inv.options {
@@ -413,40 +553,181 @@ impl TrialRunner for SshRunner {
         if let Some(cpu) = self.pin_cpu {
             super::affinity::pin_command(&mut cmd, cpu);
         }
-        let t0 = Instant::now();
+        let started = Instant::now();
         let mut child = cmd
             .spawn()
             .map_err(|e| err(format!("starting `{}`: {e}", self.ssh.display())))?;
         let pid = child.id() as i32;
+        let (tx, seen) = mpsc::channel();
+        let (err_tx, out_tx) = match inv.markers {
+            Some(Direction::Up) => (None, Some(tx)),
+            _ => (Some(tx), None),
+        };
+        let err_watch = child
+            .stderr
+            .take()
+            .map(|e| watch(e, Some(log_file), err_tx));
+        let out_watch = child.stdout.take().map(|o| watch(o, None, out_tx));
+        Ok(Conn {
+            child,
+            pid,
+            inv,
+            log_path,
+            seen,
+            err_watch,
+            out_watch,
+            gate,
+            started,
+        })
+    }
+
+    /// Copies the sample log next to the results so an error can name it.
+    fn keep_log(&self, trial: &Trial, log_path: &Path) -> PathBuf {
+        let safe = super::file_safe(&trial.id);
+        let dest = self.keep_dir.join(format!("hostkit-ssh-error-{safe}.log"));
+        match std::fs::copy(log_path, &dest) {
+            Ok(_) => dest,
+            Err(_) => log_path.to_path_buf(),
+        }
+    }
+
+    /// The connection for `trial`: the one set up ahead when it was for this very sample
+    /// (released from its gate once the connection before it is gone), else a new one. Any
+    /// other connection set up ahead is stopped.
+    fn connect(&mut self, trial: &Trial, size: Size) -> Result<Conn, RunnerError> {
+        match self.ahead.take() {
+            Some(a) if a.trial == trial.id && a.size == size => {
+                let mut conn = a.conn;
+                self.cancel.set_ahead(0);
+                if let Some(pid) = self.listener {
+                    // Only the connection set up ahead may be left.
+                    sshd::wait_until_at_most(pid, 1, Duration::from_secs(2));
+                }
+                // The remote shell normally waits at the gate by now; if ssh failed instead
+                // (a refused cipher), its output ends and the failure is classified below.
+                while let Some(seen) = conn.next_seen(Duration::from_secs(30)) {
+                    if matches!(seen, Seen::Ready) {
+                        break;
+                    }
+                }
+                if let Some(gate) = conn.gate.as_mut() {
+                    // A shell that already exited cannot read it; ssh's status tells why.
+                    let _ = gate.release();
+                }
+                conn.started = Instant::now();
+                Ok(conn)
+            }
+            other => {
+                if let Some(a) = other {
+                    self.cancel.set_ahead(0);
+                    a.conn.kill();
+                }
+                if let Some(pid) = self.listener {
+                    sshd::wait_until_idle(pid, Duration::from_secs(2));
+                }
+                self.spawn(trial, size, false)
+            }
+        }
+    }
+
+    /// Once `conn`'s transfer has started (its first marker), sets up the connection for the
+    /// sample announced by [`TrialRunner::prepare`], if it is a bulk sample against the private
+    /// sshd: its handshake then overlaps this sample's warm-up, not its window.
+    fn set_up_next(&mut self, conn: &Conn) -> Result<(), RunnerError> {
+        let Some((trial, size)) = self.next.take() else {
+            return Ok(());
+        };
+        // Private sshd only: the gate is a FIFO on this machine.
+        if self.listener.is_none()
+            || conn.inv.markers.is_none()
+            || size.bytes == 0
+            || !matches!(trial.kind, TrialKind::Bulk { .. })
+        {
+            return Ok(());
+        }
+        match conn.next_seen(Duration::from_secs(60)) {
+            Some(Seen::Mark) => {}
+            _ => return Ok(()),
+        }
+        if self.cancel.is_cancelled() {
+            return Ok(());
+        }
+        let next = self.spawn(&trial, size, true)?;
+        self.cancel.set_ahead(next.pid);
+        self.ahead = Some(Ahead {
+            trial: trial.id.clone(),
+            size,
+            conn: next,
+        });
+        Ok(())
+    }
+}
+
+impl Drop for SshRunner {
+    fn drop(&mut self) {
+        if let Some(a) = self.ahead.take() {
+            self.cancel.set_ahead(0);
+            a.conn.kill();
+        }
+    }
+}
+
+impl TrialRunner for SshRunner {
+    fn prepare(&mut self, next: &Trial, size: Size) {
+        self.next = Some((next.clone(), size));
+    }
+
+    fn run(&mut self, trial: &Trial, size: Size) -> Result<TrialOutcome, RunnerError> {
+        let err = |message: String| RunnerError { message };
+        let handshake = matches!(
+            trial.kind,
+            TrialKind::KexOnly { .. } | TrialKind::Connect { .. }
+        );
+        let mut conn = self.connect(trial, size)?;
+        let connected_ahead = conn.gate.is_some();
+        let server_before = self
+            .listener
+            .filter(|_| handshake)
+            .and_then(sshd::reaped_children_cpu_s);
+        let pid = conn.pid;
         self.cancel.set_child(pid);
         if self.cancel.is_cancelled() {
             self.cancel.cancel();
         }
-        let err_watch = child.stderr.take().map(|e| watch(e, Some(log_file)));
-        let out_watch = child.stdout.take().map(|o| watch(o, None));
+        let next = self.set_up_next(&conn);
         let waited = wait4(pid);
-        let wall_s = t0.elapsed().as_secs_f64();
+        let wall_s = conn.started.elapsed().as_secs_f64();
         self.cancel.set_child(0);
-        drop(child);
-        let err_marks = err_watch.and_then(|h| h.join().ok()).unwrap_or_default();
-        let out_marks = out_watch.and_then(|h| h.join().ok()).unwrap_or_default();
+        conn.gate = None;
+        let err_marks = conn
+            .err_watch
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
+        let out_marks = conn
+            .out_watch
+            .take()
+            .and_then(|h| h.join().ok())
+            .unwrap_or_default();
         let (code, ru) = waited.map_err(|e| err(format!("waiting for ssh: {e}")))?;
+        next?;
         let load1 = machine::load1();
-        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        let text = std::fs::read_to_string(&conn.log_path).unwrap_or_default();
         let log = parse_ssh_log(&text);
         if self.cancel.is_cancelled() {
             return Err(err("interrupted".into()));
         }
-        match classify(&inv, code, &log) {
+        let inv = &conn.inv;
+        match classify(inv, code, &log) {
             Verdict::Ok => {}
             Verdict::Unsupported(r) => return Ok(TrialOutcome::Unsupported(r)),
             Verdict::Fatal(why) => {
-                let path = self.keep_log(trial);
+                let path = self.keep_log(trial, &conn.log_path);
                 return Err(err(format!("{why} (ssh debug log: `{}`)", path.display())));
             }
         }
-        let window_s = match inv.markers {
-            None => None,
+        let (warmup_s, window_s) = match inv.markers {
+            None => (None, None),
             Some(dir) => {
                 let marks = if dir == Direction::Up {
                     &out_marks
@@ -454,11 +735,11 @@ impl TrialRunner for SshRunner {
                     &err_marks
                 };
                 match window_seconds(marks) {
-                    Some(w) => Some(w),
+                    Some((warm, window)) => (Some(warm), Some(window)),
                     None => {
-                        let path = self.keep_log(trial);
+                        let path = self.keep_log(trial, &conn.log_path);
                         return Err(err(format!(
-                            "the remote command printed {} of 2 `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
+                            "the remote command printed {} of 3 `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
                             marks.len(),
                             path.display()
                         )));
@@ -478,7 +759,7 @@ impl TrialRunner for SshRunner {
             log.server_ticks
                 .map(|(u, s)| (u as f64 / self.clk_tck, s as f64 / self.clk_tck))
         };
-        Ok(TrialOutcome::Measured(Measurement {
+        Ok(TrialOutcome::Measured(Box::new(Measurement {
             bytes: size.bytes,
             warmup_bytes: if inv.markers.is_some() {
                 size.warmup_bytes
@@ -486,6 +767,8 @@ impl TrialRunner for SshRunner {
                 0
             },
             window_s,
+            warmup_s,
+            connected_ahead,
             wall_s,
             client_user_s: ru.0,
             client_sys_s: ru.1,
@@ -494,7 +777,7 @@ impl TrialRunner for SshRunner {
             load1,
             rekeys: log.newkeys_sent.saturating_sub(1),
             negotiated: log.negotiated,
-        }))
+        })))
     }
 }
 
@@ -567,7 +850,7 @@ debug1: Exit status 0\n";
         assert_eq!(l.newkeys_sent, 2);
         assert_eq!(l.server_ticks, Some((7, 3)));
         assert!(l.refusal.is_none());
-        assert!(verify(&invocation(&gcm(), sz(1), None), &l.negotiated).is_ok());
+        assert!(verify(&invocation(&gcm(), sz(1), None, None), &l.negotiated).is_ok());
     }
 
     #[test]
@@ -576,7 +859,7 @@ debug1: Exit status 0\n";
             "aes128-gcm@openssh.com MAC",
             "chacha20-poly1305@openssh.com MAC",
         ));
-        let e = verify(&invocation(&gcm(), sz(1), None), &l.negotiated).unwrap_err();
+        let e = verify(&invocation(&gcm(), sz(1), None, None), &l.negotiated).unwrap_err();
         assert!(
             e.contains("`aes128-gcm@openssh.com`") && e.contains("`chacha20-poly1305@openssh.com`"),
             "{e}"
@@ -599,7 +882,7 @@ debug1: Exit status 0\n";
                 direction: Direction::Up,
             },
         };
-        invocation(&t, sz(1 << 20), None)
+        invocation(&t, sz(1 << 20), None, None)
     }
 
     #[test]
@@ -634,7 +917,7 @@ debug1: Exit status 0\n";
                 kex: "ecdh-sha2-nistp256".into(),
             },
         };
-        let inv = invocation(&kex, Size::default(), None);
+        let inv = invocation(&kex, Size::default(), None, None);
         assert_eq!(
             classify(&inv, Some(255), &captured("kex-only.log")),
             Verdict::Ok
@@ -664,12 +947,73 @@ debug1: Exit status 0\n";
     }
 
     #[test]
-    fn window_is_the_time_between_the_first_two_marks() {
+    fn warmup_and_window_come_from_the_three_marks() {
         let t0 = Instant::now();
-        let t1 = t0 + Duration::from_millis(300);
-        assert_eq!(window_seconds(&[t0]), None);
-        let w = window_seconds(&[t0, t1]).unwrap();
-        assert!((w - 0.3).abs() < 1e-9);
+        let t1 = t0 + Duration::from_millis(400);
+        let t2 = t1 + Duration::from_millis(300);
+        assert_eq!(window_seconds(&[t0, t1]), None);
+        let (warm, w) = window_seconds(&[t0, t1, t2]).unwrap();
+        assert!((warm - 0.4).abs() < 1e-9 && (w - 0.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_gated_command_waits_on_its_fifo_and_quotes_the_path() {
+        let g = Path::new("/tmp/it's/gate-1");
+        let up = remote_command(Direction::Up, sz(10), Some(g));
+        assert!(
+            up.starts_with("echo hostkit-ready; read -r _ <'/tmp/it'\\''s/gate-1' || exit 1; echo hostkit-mark; head -c 65536 >/dev/null;"),
+            "{up}"
+        );
+        let down = remote_command(Direction::Down, sz(10), Some(g));
+        assert!(
+            down.starts_with("echo hostkit-ready >&2; read -r _ <"),
+            "{down}"
+        );
+        // Baselines are never gated.
+        let t = Trial {
+            id: "baseline/up".into(),
+            kind: TrialKind::Baseline {
+                direction: Direction::Up,
+            },
+        };
+        assert!(
+            !invocation(&t, Size::default(), None, Some(g))
+                .remote
+                .contains("read")
+        );
+    }
+
+    /// The gate really holds a shell until released, and closing it unreleased ends the wait.
+    #[test]
+    fn a_gate_holds_the_shell_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |release: bool| {
+            let mut gate = Gate::new(dir.path().join("gate")).unwrap();
+            let cmd = format!(
+                "read -r _ <{} || exit 7; echo released",
+                shell_quote(&gate.path.to_string_lossy())
+            );
+            let mut child = Command::new("sh")
+                .arg("-c")
+                .arg(cmd)
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the shell did not wait"
+            );
+            if release {
+                gate.release().unwrap();
+            }
+            drop(gate);
+            let out = child.wait_with_output().unwrap();
+            (out.status.code(), String::from_utf8(out.stdout).unwrap())
+        };
+        assert_eq!(run(true), (Some(0), "released\n".to_string()));
+        assert_eq!(run(false), (Some(7), String::new()));
+        assert!(!dir.path().join("gate").exists());
     }
 
     #[test]
@@ -682,7 +1026,7 @@ debug1: Exit status 0\n";
 
     #[test]
     fn invocations_pin_algorithms_and_pick_stdin() {
-        let up = invocation(&gcm(), sz(4096), None);
+        let up = invocation(&gcm(), sz(4096), None, None);
         assert!(up.stdin_zero);
         assert!(
             up.options
@@ -691,7 +1035,7 @@ debug1: Exit status 0\n";
         assert!(!up.options.iter().any(|o| o.starts_with("MACs=")));
         assert!(
             up.remote.starts_with(
-                "head -c 65536 >/dev/null; echo hostkit-mark; head -c 4096 >/dev/null;"
+                "echo hostkit-mark; head -c 65536 >/dev/null; echo hostkit-mark; head -c 4096 >/dev/null;"
             ),
             "{}",
             up.remote
@@ -703,21 +1047,22 @@ debug1: Exit status 0\n";
                 kex: "ecdh-sha2-nistp256".into(),
             },
         };
-        let k = invocation(&kex, Size::default(), None);
+        let k = invocation(&kex, Size::default(), None, None);
         assert!(k.kex_only && !k.stdin_zero);
         assert!(
             k.options
                 .contains(&"PreferredAuthentications=none".to_string())
         );
-        let down = remote_command(Direction::Down, sz(10));
+        let down = remote_command(Direction::Down, sz(10), None);
         assert!(
             down.starts_with(
-                "head -c 65536 /dev/zero; echo hostkit-mark >&2; head -c 10 /dev/zero;"
+                "echo hostkit-mark >&2; head -c 65536 /dev/zero; echo hostkit-mark >&2; head -c 10 /dev/zero;"
             ),
             "{down}"
         );
         assert!(
-            remote_command(Direction::Up, Size::default()).starts_with("head -c 0 >/dev/null;")
+            remote_command(Direction::Up, Size::default(), None)
+                .starts_with("head -c 0 >/dev/null;")
         );
     }
 }

@@ -483,11 +483,17 @@ pub fn reaped_children_cpu_s(pid: i32) -> Option<(f64, f64)> {
 /// Waits (up to `limit`) until the listener `pid` has reaped every per-connection child, so
 /// one connection's teardown does not overlap the next sample and its CPU is accounted.
 pub fn wait_until_idle(pid: i32, limit: Duration) -> bool {
+    wait_until_at_most(pid, 0, limit)
+}
+
+/// Waits until `pid` has at most `n` children (the connection set up ahead may stay), up to
+/// `limit`; true when it got there.
+pub fn wait_until_at_most(pid: i32, n: usize, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     loop {
         let kids =
             std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
-        if kids.trim().is_empty() {
+        if kids.split_whitespace().count() <= n {
             return true;
         }
         if Instant::now() > deadline {

@@ -87,8 +87,8 @@ pub struct BenchArgs {
     /// Data direction of bulk trials [default: up].
     #[arg(long, value_enum)]
     pub direction: Option<DirectionArg>,
-    /// Seconds of the timed window of each bulk sample (after a 0.1 s warm-up inside the same
-    /// connection; sizes come from a few short probes) [default: 0.3].
+    /// Seconds of the timed window of each bulk sample (it opens ~0.37 s after the transfer
+    /// starts, inside the same connection; sizes come from a few short probes) [default: 0.25].
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub sample_time: Option<f64>,
     /// Samples per trial before adaptive stopping may end it [default: 3].
@@ -101,7 +101,7 @@ pub struct BenchArgs {
     /// from start-up: discovery and the crypto ceiling are inside it); at 1.2x the budget the run
     /// stops even inside the `--min-runs` rounds (the ranking then rests on fewer samples for
     /// some trials). The default keeps a whole run under 5 minutes.
-    #[arg(long, value_name = "SECONDS", default_value = "225", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value = "240", value_parser = parse_seconds)]
     pub time_budget: f64,
     /// Rows in the ranking (and trials kept sampling by adaptive stopping).
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]

@@ -205,12 +205,27 @@ fn small_real_bench_logs_verified_samples_and_a_consistent_ranking() {
                 "{s}"
             );
             assert!(s["warmup_bytes"].as_u64().unwrap() >= 4 << 20, "{s}");
+            // The warm-up's real duration, from the transfer's first marker.
+            assert!(s["warmup_seconds"].as_f64().unwrap() > 0.0, "{s}");
             assert!(
                 s["server_user_seconds"].is_number(),
                 "server CPU missing: {s}"
             );
         }
     }
+    // Consecutive bulk samples against the private sshd use connections set up ahead.
+    let ahead = samples
+        .iter()
+        .filter(|s| s["connected_ahead"] == true)
+        .count();
+    assert!(ahead >= 2, "no connection was set up ahead");
+    assert!(
+        samples
+            .iter()
+            .filter(|s| s["connected_ahead"] == true)
+            .all(|s| s["trial"].as_str().unwrap().starts_with("bulk/")),
+        "only bulk samples are set up ahead"
+    );
     // 4 bulk + baseline + 2 kex-only + 2 connect, each with rounds 1 and 2.
     let real = samples.iter().filter(|s| s["warmup"] == false).count();
     let trials = lines[0]["trials"].as_array().unwrap().len();

@@ -66,7 +66,7 @@ impl Settings {
                 .unwrap_or_else(|| (unix_now_s() * 1e6) as u64),
             matrix: a.matrix.unwrap_or(MatrixArg::Dedup),
             direction: a.direction.unwrap_or(DirectionArg::Up),
-            sample_time: a.sample_time.unwrap_or(0.3),
+            sample_time: a.sample_time.unwrap_or(0.25),
             min_runs: a.min_runs.unwrap_or(3),
             max_runs: a.max_runs.unwrap_or(10),
         }
