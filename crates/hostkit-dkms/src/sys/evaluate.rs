@@ -183,10 +183,6 @@ fn static_chain(layers: &[PathBuf], ctx: &Context) -> Option<Vars> {
     Some(acc)
 }
 
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// One bash for the chain: dkms's globals set, whitelisted names unset, each layer sourced in
 /// a subshell whose whitelisted variables are echoed (split, globbed and joined as dkms's
 /// `eval echo` does) and re-read in the parent; then every element printed NUL-separated.
@@ -194,7 +190,7 @@ fn bash_chain(layers: &[PathBuf], ctx: &Context, conf_path: &str) -> Result<Vars
     let wl = WHITELIST.join(" ");
     let mut script = String::from("shopt -s extglob\n");
     for (k, v) in ctx.shell_vars() {
-        script.push_str(&format!("{k}={}\n", sh_quote(v)));
+        script.push_str(&format!("{k}={}\n", hostkit_render::shell::word(v)));
     }
     script.push_str(&format!(
         r#"__hk_wl="{wl}"

@@ -155,17 +155,12 @@ pub fn remote_command(dir: Direction, size: Size, gate: Option<&Path>) -> String
         format!(
             "{}; read -r _ <{} || exit 1; ",
             say(READY_MARKER),
-            shell_quote(&g.to_string_lossy())
+            hostkit_render::shell::word(&g.to_string_lossy())
         )
     });
     format!(
         "{wait}{transfer}; s=$?; printf '{STAT_MARKER}%s\\n' \"$(cat /proc/$PPID/stat 2>/dev/null)\" >&2; exit $s"
     )
-}
-
-/// `text` as one POSIX shell word.
-fn shell_quote(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 /// Builds the invocation of `trial` (pure).
@@ -991,7 +986,7 @@ debug1: Exit status 0\n";
             let mut gate = Gate::new(dir.path().join("gate")).unwrap();
             let cmd = format!(
                 "read -r _ <{} || exit 7; echo released",
-                shell_quote(&gate.path.to_string_lossy())
+                hostkit_render::shell::word(&gate.path.to_string_lossy())
             );
             let mut child = Command::new("sh")
                 .arg("-c")
