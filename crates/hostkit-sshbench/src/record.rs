@@ -200,6 +200,10 @@ pub struct End {
     /// `complete`, `interrupted`, `failed: ...`
     pub status: String,
     pub unix_time: f64,
+    /// hostkit's own user + system CPU seconds up to here (its threads only: ssh, sshd and
+    /// the other processes it started are not counted). Absent from older logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_cpu_seconds: Option<f64>,
 }
 
 /// One line of the log.
@@ -434,6 +438,7 @@ mod tests {
             Record::End(End {
                 status: "complete".into(),
                 unix_time: 3.0,
+                own_cpu_seconds: None,
             }),
         ];
         let text = log_text(&recs);
@@ -513,12 +518,14 @@ mod tests {
             Record::End(End {
                 status: "interrupted".into(),
                 unix_time: 2.0,
+                own_cpu_seconds: None,
             }),
             Record::Header(header()),
             Record::Sample(sample("baseline/up", 0.3)),
             Record::End(End {
                 status: "complete".into(),
                 unix_time: 4.0,
+                own_cpu_seconds: None,
             }),
         ]);
         let log = parse_log(&text).unwrap();

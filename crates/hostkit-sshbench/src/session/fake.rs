@@ -149,9 +149,11 @@ pub(super) fn go(
     let mut obs = Counting(&count);
     let stop = || stop_after.is_some_and(|n| count.get() >= n);
     let clock = || now.get();
+    let own_cpu = || Some(0.5);
     let env = Env {
         clock: &clock,
         stop: &stop,
+        own_cpu: &own_cpu,
     };
     let r = run(&plan, fake, &mut sink, &mut obs, opts, prior, &env);
     (r, sink)

@@ -196,6 +196,8 @@ pub struct Env<'a> {
     pub clock: &'a dyn Fn() -> f64,
     /// True when the user asked to stop (Ctrl-C, SIGTERM).
     pub stop: &'a dyn Fn() -> bool,
+    /// This process's own CPU seconds so far, for the end record.
+    pub own_cpu: &'a dyn Fn() -> Option<f64>,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -233,6 +235,7 @@ pub fn run(
     sink.record(&Record::End(End {
         status,
         unix_time: (env.clock)(),
+        own_cpu_seconds: (env.own_cpu)(),
     }))?;
     Ok(SessionReport {
         status: result?,
@@ -253,6 +256,7 @@ mod tests {
         let end = Record::End(End {
             status: "complete".into(),
             unix_time: 1.5,
+            own_cpu_seconds: Some(0.25),
         });
         sink.record(&end).unwrap();
         sink.record(&end).unwrap();

@@ -75,7 +75,8 @@ impl State<'_> {
         hostkit_stats::median(&walls).unwrap_or(0.0)
     }
 
-    /// Estimated bulk rate of `trial` (bytes/s): the median over its own samples; else the
+    /// Estimated bulk rate of `trial` (bytes/s): the median over its own measured samples (its
+    /// probe only while it has none); else the
     /// additive model on seconds per byte, `t(c, m) = t(c) + d(m)`, where `t(c)` is the median
     /// over samples with that cipher (or over the direction) and `d(m)` the median, over
     /// samples with that MAC, of their cost minus their own cipher's `t`; else the initial
@@ -110,7 +111,16 @@ impl State<'_> {
                 .collect();
             hostkit_stats::median(&xs)
         };
-        let own = median_where(&|k| k == &trial.kind);
+        // Its own measured samples first: a probe (shorter window, sized from a guess) that
+        // hit a stall would otherwise size two more rounds of this trial wrong.
+        let own_measured: Vec<f64> = self
+            .samples
+            .iter()
+            .filter(|s| s.bytes > 0 && !s.warmup && s.trial == trial.id)
+            .filter_map(per_byte)
+            .collect();
+        let own =
+            hostkit_stats::median(&own_measured).or_else(|| median_where(&|k| k == &trial.kind));
         if let Some(t) = own {
             return 1.0 / t;
         }
@@ -366,6 +376,43 @@ mod tests {
         assert!((r - 1.0 / (1.0 / 30e6 + 1.0 / 1500e6)).abs() < 1.0, "{r}");
         // So its probe moves ~0.15 s at 29 MB/s, not 0.15 s at the 200 MB/s guess.
         assert!(s.size_for(&plan.trials[0], true).bytes < 5 << 20);
+    }
+
+    /// A default run's aes128-ctr + umac-64-etm probe hit a stall and read 245 MB/s (its
+    /// measured samples read ~600): the probe sized both later rounds ~2x short (0.107 s and
+    /// 0.136 s windows of 0.25). Once a trial has a measured sample its probe no longer counts.
+    #[test]
+    fn a_stalled_probe_stops_sizing_its_trial_once_a_measured_sample_exists() {
+        let plan = Plan {
+            trials: vec![bulk("aes128-ctr", Some("umac-64-etm@openssh.com"))],
+            skipped: vec![],
+            full_product: 1,
+        };
+        let o = opts();
+        let mut s = State::new(&plan, &o, None, 0.0);
+        let sample = |warmup: bool, rate: f64| crate::record::Sample {
+            trial: plan.trials[0].id.clone(),
+            round: u32::from(!warmup),
+            warmup,
+            unix_time: 0.0,
+            measured: crate::record::Measurement {
+                bytes: 100_000_000,
+                window_s: Some(100_000_000.0 / rate),
+                ..Default::default()
+            },
+        };
+        s.samples.push(sample(true, 245e6));
+        // The probe alone is all there is to go on.
+        assert!((s.rate_estimate(&plan.trials[0]) - 245e6).abs() < 1.0);
+        s.samples.push(sample(false, 600e6));
+        let r = s.rate_estimate(&plan.trials[0]);
+        assert!((r - 600e6).abs() < 1.0, "{r}");
+        let size = s.size_for(&plan.trials[0], false);
+        let window_s = size.bytes as f64 / 600e6;
+        assert!(
+            (window_s / o.sample_time_s - 1.0).abs() < 0.01,
+            "{window_s}"
+        );
     }
 
     #[test]

@@ -102,6 +102,17 @@ pub fn file_safe(text: &str) -> String {
         .collect()
 }
 
+/// User + system CPU seconds of this process (all its threads; children excluded).
+pub fn own_cpu_s() -> Option<f64> {
+    // SAFETY: getrusage writes into the zeroed struct we own.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return None;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    Some(secs(ru.ru_utime) + secs(ru.ru_stime))
+}
+
 /// Current time as Unix seconds.
 pub fn unix_now_s() -> f64 {
     std::time::SystemTime::now()

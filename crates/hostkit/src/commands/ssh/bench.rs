@@ -553,9 +553,11 @@ fn measure(
             let mut sink = JsonlSink(file);
             let clock = unix_now_s;
             let stop = || cancel.is_cancelled();
+            let own_cpu = hostkit_sshbench::sys::own_cpu_s;
             let env = Env {
                 clock: &clock,
                 stop: &stop,
+                own_cpu: &own_cpu,
             };
             session::run(plan, &mut runner, &mut sink, &mut bar, &opts, prior, &env)
         }
