@@ -197,7 +197,8 @@ impl State<'_> {
     }
 
     /// Payload for the next sample of `trial` (probe when `probe`), 64 KiB-aligned: W so that
-    /// the window opens `warmup_time_s` after the transfer starts (the start lag included, at
+    /// the window opens `warmup_time_s` (downloads: `down_warmup_time_s`) after the transfer
+    /// starts (the start lag included, at
     /// least `min_warmup_time_s` of data, at least `min_warmup_bytes`), N = the window's time
     /// at the estimated rate.
     pub(super) fn size_for(&self, trial: &Trial, probe: bool) -> Size {
@@ -211,8 +212,11 @@ impl State<'_> {
         } else {
             self.opts.sample_time_s
         };
-        let warm_s = (self.opts.warmup_time_s - self.start_lag_s(direction))
-            .max(self.opts.min_warmup_time_s);
+        let after_s = match direction {
+            Direction::Up => self.opts.warmup_time_s,
+            Direction::Down => self.opts.down_warmup_time_s,
+        };
+        let warm_s = (after_s - self.start_lag_s(direction)).max(self.opts.min_warmup_time_s);
         let rate = self.rate_estimate(trial);
         let align = |b: f64, min: u64| {
             let b = (b as u64).clamp(min, self.opts.max_bytes);
@@ -288,6 +292,7 @@ mod tests {
         };
         let o = SessionOptions {
             warmup_time_s: 0.4,
+            down_warmup_time_s: 0.4,
             ..opts()
         };
         let mut s = State::new(&plan, &o, None, 0.0);
@@ -313,6 +318,18 @@ mod tests {
         let w = |i: usize| s.size_for(&plan.trials[i], false).warmup_bytes as f64 / 500e6;
         assert!((w(0) - 0.25).abs() < 0.001, "{}", w(0));
         assert!((w(1) - 0.39).abs() < 0.001, "{}", w(1));
+        // With the defaults a download's window opens ~0.8 s in, an upload's ~0.37 s in.
+        let d = SessionOptions::default();
+        let o = SessionOptions {
+            warmup_time_s: d.warmup_time_s,
+            down_warmup_time_s: d.down_warmup_time_s,
+            ..opts()
+        };
+        let mut s2 = State::new(&plan, &o, None, 0.0);
+        s2.samples = s.samples.clone();
+        let w = |i: usize| s2.size_for(&plan.trials[i], false).warmup_bytes as f64 / 500e6;
+        assert!((w(0) - 0.22).abs() < 0.001, "{}", w(0));
+        assert!((w(1) - 0.79).abs() < 0.001, "{}", w(1));
     }
 
     /// A MAC seen only next to 3des adds its own cost, not 3des's, to other ciphers: the

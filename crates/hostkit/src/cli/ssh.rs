@@ -88,7 +88,8 @@ pub struct BenchArgs {
     #[arg(long, value_enum)]
     pub direction: Option<DirectionArg>,
     /// Seconds of the timed window of each bulk sample (it opens ~0.37 s after the transfer
-    /// starts, inside the same connection; sizes come from a few short probes) [default: 0.25].
+    /// starts, ~0.8 s in a download, inside the same connection; sizes come from a few short
+    /// probes) [default: 0.25].
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub sample_time: Option<f64>,
     /// Samples per trial before adaptive stopping may end it [default: 3].
