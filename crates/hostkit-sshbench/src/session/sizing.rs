@@ -241,6 +241,18 @@ mod tests {
     use super::super::*;
     use super::State;
     use crate::plan::{Direction, TrialKind};
+    use crate::record::{Measurement, Sample};
+
+    /// A sample of `trial` with `measured`.
+    fn sample_of(trial: &str, round: u32, warmup: bool, measured: Measurement) -> Sample {
+        Sample {
+            trial: trial.into(),
+            round,
+            warmup,
+            unix_time: 0.0,
+            measured,
+        }
+    }
 
     #[test]
     fn probes_cover_every_cipher_and_mac_without_probing_every_pair() {
@@ -299,19 +311,18 @@ mod tests {
         // Both at 500 MB/s with W = 0.25 s of data: the upload's warm-up took 0.40 s (lag
         // 0.15 s), the download's 0.26 s (lag 0.01 s).
         for (i, took) in [(0, 0.40), (1, 0.26)] {
-            s.samples.push(crate::record::Sample {
-                trial: plan.trials[i].id.clone(),
-                round: 1,
-                warmup: false,
-                unix_time: 0.0,
-                measured: crate::record::Measurement {
+            s.samples.push(sample_of(
+                &plan.trials[i].id,
+                1,
+                false,
+                Measurement {
                     bytes: 150_000_000,
                     warmup_bytes: 125_000_000,
                     window_s: Some(0.3),
                     warmup_s: Some(took),
                     ..Default::default()
                 },
-            });
+            ));
         }
         assert!((s.start_lag_s(Direction::Up) - 0.15).abs() < 1e-9);
         assert!((s.start_lag_s(Direction::Down) - 0.01).abs() < 1e-9);
@@ -352,17 +363,16 @@ mod tests {
         // seconds per byte: aes128-ctr + sha1 at 600 MB/s, 3des + sha1 at 28 MB/s, 3des + md5-etm
         // at 27.5 MB/s (md5-etm costs a little more than sha1 next to 3des).
         for (i, rate) in [(0, 600e6), (1, 28e6), (2, 27.5e6)] {
-            s.samples.push(crate::record::Sample {
-                trial: plan.trials[i].id.clone(),
-                round: 0,
-                warmup: true,
-                unix_time: 0.0,
-                measured: crate::record::Measurement {
+            s.samples.push(sample_of(
+                &plan.trials[i].id,
+                0,
+                true,
+                Measurement {
                     bytes: 100_000_000,
                     window_s: Some(100_000_000.0 / rate),
                     ..Default::default()
                 },
-            });
+            ));
         }
         let r = s.rate_estimate(&plan.trials[3]);
         // 3des's own cost is the median of its two samples; md5-etm's extra is over that.
@@ -407,16 +417,17 @@ mod tests {
         };
         let o = opts();
         let mut s = State::new(&plan, &o, None, 0.0);
-        let sample = |warmup: bool, rate: f64| crate::record::Sample {
-            trial: plan.trials[0].id.clone(),
-            round: u32::from(!warmup),
-            warmup,
-            unix_time: 0.0,
-            measured: crate::record::Measurement {
-                bytes: 100_000_000,
-                window_s: Some(100_000_000.0 / rate),
-                ..Default::default()
-            },
+        let sample = |warmup: bool, rate: f64| {
+            sample_of(
+                &plan.trials[0].id,
+                u32::from(!warmup),
+                warmup,
+                Measurement {
+                    bytes: 100_000_000,
+                    window_s: Some(100_000_000.0 / rate),
+                    ..Default::default()
+                },
+            )
         };
         s.samples.push(sample(true, 245e6));
         // The probe alone is all there is to go on.

@@ -109,8 +109,12 @@ pub fn own_cpu_s() -> Option<f64> {
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
         return None;
     }
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    Some(secs(ru.ru_utime) + secs(ru.ru_stime))
+    Some(timeval_s(ru.ru_utime) + timeval_s(ru.ru_stime))
+}
+
+/// A `timeval` (rusage times) in seconds.
+pub(crate) fn timeval_s(tv: libc::timeval) -> f64 {
+    tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6
 }
 
 /// Current time as Unix seconds.

@@ -792,13 +792,15 @@ fn wait4(pid: i32) -> std::io::Result<(Option<i32>, (f64, f64))> {
             return Err(e);
         }
     }
-    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
     let code = if libc::WIFEXITED(status) {
         Some(libc::WEXITSTATUS(status))
     } else {
         None
     };
-    Ok((code, (secs(ru.ru_utime), secs(ru.ru_stime))))
+    Ok((
+        code,
+        (super::timeval_s(ru.ru_utime), super::timeval_s(ru.ru_stime)),
+    ))
 }
 
 #[cfg(test)]
