@@ -105,6 +105,8 @@ pub fn synthetic_log() -> crate::record::Log {
             bytes,
             warmup_bytes: 0,
             window_s: None,
+            restart_bytes: 0,
+            restart_s: None,
             warmup_s: None,
             connected_ahead: false,
             wall_s,

@@ -113,6 +113,20 @@ pub struct Measurement {
     /// Absent in logs written before hostkit 0.4.
     #[serde(default, rename = "warmup_seconds")]
     pub warmup_s: Option<f64>,
+    /// Downloads: the short segment S timed between the warm-up and the window (about a tenth
+    /// of N). Restarting the remote `head` stalls a download's source; the stall and the ramp
+    /// after it cost each window ~5 ms, so the rate is (N - S) / (window - restart), which
+    /// cancels it. 0 and absent for uploads (the channel window absorbs the restart) and in
+    /// logs written before hostkit 0.5.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub restart_bytes: u64,
+    /// Seconds between the marker lines around the restart segment S (downloads).
+    #[serde(
+        default,
+        rename = "restart_seconds",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub restart_s: Option<f64>,
     /// The connection was set up ahead, while the sample before it was warming up, and waited
     /// (authenticated, remote shell blocked on a FIFO) until that sample had ended.
     #[serde(default, rename = "connected_ahead")]
@@ -150,10 +164,27 @@ impl Measurement {
         Some(self.server_user_s? + self.server_sys_s?)
     }
 
-    /// Every payload byte of the connection (warm-up and window).
+    /// Every payload byte of the connection (warm-up, restart segment and window).
     pub fn total_bytes(&self) -> u64 {
-        self.bytes + self.warmup_bytes
+        self.bytes + self.warmup_bytes + self.restart_bytes
     }
+
+    /// Bytes and seconds the steady rate is taken over: the window, less the restart segment
+    /// timed before it when there is one (downloads); `None` without a window.
+    pub fn timed(&self) -> Option<(u64, f64)> {
+        let window = self.window_s?;
+        match self.restart_s {
+            Some(restart) if self.restart_bytes > 0 => Some((
+                self.bytes.saturating_sub(self.restart_bytes),
+                window - restart,
+            )),
+            _ => Some((self.bytes, window)),
+        }
+    }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// One measured sample: a [`Measurement`] and where it belongs (its fields are read through
@@ -290,6 +321,7 @@ fn sanitized(record: &Record) -> Record {
             m.server_user_s = finite_opt(m.server_user_s);
             m.server_sys_s = finite_opt(m.server_sys_s);
             m.window_s = finite_opt(m.window_s);
+            m.restart_s = finite_opt(m.restart_s);
         }
         Record::Ceiling(c) => c.mb_per_s = finite(c.mb_per_s),
         Record::End(e) => e.unix_time = finite(e.unix_time),

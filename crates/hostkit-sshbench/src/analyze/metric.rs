@@ -80,12 +80,15 @@ pub fn fixed_costs(
 
 /// MB/s of a bulk sample with the fixed cost removed; `None` when it carries no rate.
 pub fn rate_mbps(sample: &Sample, fixed: Option<&FixedCost>) -> Option<f64> {
-    let secs = match sample.window_s {
-        Some(w) if w < MIN_WINDOW_S => return None,
-        Some(w) => w,
-        None => sample.wall_s - fixed.map_or(0.0, |f| f.wall_s),
+    let (bytes, secs) = match sample.timed() {
+        Some((_, w)) if w < MIN_WINDOW_S => return None,
+        Some(timed) => timed,
+        None => (
+            sample.bytes,
+            sample.wall_s - fixed.map_or(0.0, |f| f.wall_s),
+        ),
     };
-    (sample.bytes > 0 && secs > 0.0 && secs.is_finite()).then(|| sample.bytes as f64 / secs / MB)
+    (bytes > 0 && secs > 0.0 && secs.is_finite()).then(|| bytes as f64 / secs / MB)
 }
 
 /// Client CPU seconds per GiB with the fixed cost removed.
@@ -141,6 +144,29 @@ mod tests {
         // CPU covers the whole connection: warm-up bytes count.
         let per_gib = client_cpu_per_gib(&x, None).unwrap();
         assert!((per_gib - 1.0 / (400_000_000.0 / GIB)).abs() < 1e-9);
+    }
+
+    /// A download's window pays one restart of the remote `head`; its restart segment, timed
+    /// just before, pays the same, and the difference is the steady rate.
+    #[test]
+    fn a_restart_segment_cancels_the_restart_inside_a_download_window() {
+        // Steady 1000 MB/s, and each segment loses 5 ms to the restart.
+        let mut x = s(250_000_000, 0.9, 1.0, None);
+        x.measured.window_s = Some(0.005 + 0.25);
+        x.measured.restart_bytes = 25_000_000;
+        x.measured.restart_s = Some(0.005 + 0.025);
+        assert!((rate_mbps(&x, None).unwrap() - 1000.0).abs() < 1e-6);
+        // Without the segment the same window reads 2 % low.
+        let mut plain = x.clone();
+        plain.measured.restart_bytes = 0;
+        plain.measured.restart_s = None;
+        assert!((rate_mbps(&plain, None).unwrap() - 250.0 / 0.255).abs() < 1e-6);
+        // A restart that took as long as the window leaves no rate.
+        let mut y = x.clone();
+        y.measured.restart_s = Some(0.255);
+        assert_eq!(rate_mbps(&y, None), None);
+        // CPU per GiB counts every byte the connection moved.
+        assert_eq!(x.total_bytes(), 250_000_000 + 25_000_000 + x.warmup_bytes);
     }
 
     #[test]

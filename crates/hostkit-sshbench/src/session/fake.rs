@@ -110,6 +110,8 @@ impl TrialRunner for Fake<'_> {
             warmup_bytes: size.warmup_bytes,
             window_s: (bytes > 0).then_some(window),
             warmup_s: (bytes > 0).then_some(stall + size.warmup_bytes as f64 / rate),
+            restart_bytes: 0,
+            restart_s: None,
             connected_ahead: false,
             wall_s: wall,
             client_user_s: wall / 2.0,

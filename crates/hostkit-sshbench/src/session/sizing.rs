@@ -92,9 +92,9 @@ impl State<'_> {
             return self.opts.initial_rate_bps;
         };
         let fixed = self.fixed_cost_s(*direction);
-        let per_byte = |s: &Sample| match s.window_s {
-            Some(w) if w < crate::analyze::metric::MIN_WINDOW_S => None,
-            Some(w) => Some(w / s.bytes as f64),
+        let per_byte = |s: &Sample| match s.timed() {
+            Some((_, w)) if w < crate::analyze::metric::MIN_WINDOW_S => None,
+            Some((bytes, w)) => Some(w / bytes.max(1) as f64),
             None => Some((s.wall_s - fixed).max(0.005) / s.bytes as f64),
         };
         let median_where = |pred: &dyn Fn(&TrialKind) -> bool| {
@@ -185,11 +185,11 @@ impl State<'_> {
                 })
             })
             .filter_map(|s| {
-                let (warm, window) = (s.warmup_s?, s.window_s?);
-                if s.bytes == 0 || window < crate::analyze::metric::MIN_WINDOW_S {
+                let (warm, (bytes, window)) = (s.warmup_s?, s.timed()?);
+                if bytes == 0 || window < crate::analyze::metric::MIN_WINDOW_S {
                     return None;
                 }
-                let rate = s.bytes as f64 / window;
+                let rate = bytes as f64 / window;
                 Some((warm - s.warmup_bytes as f64 / rate).max(0.0))
             })
             .collect();

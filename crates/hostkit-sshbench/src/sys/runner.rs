@@ -9,7 +9,8 @@
 //! markers as they arrive on ssh's stdout (upload: the payload goes to the remote `/dev/null`,
 //! only the markers come back) or stderr (download: the payload is ssh's stdout, opened on
 //! `/dev/null`; the markers travel as extended data on the same channel, behind the data sent
-//! before them).
+//! before them). A download also times a restart segment S (about N / 10) between W and N, with
+//! a fourth marker: see [`restart_bytes`].
 //!
 //! Against the private sshd the next bulk sample's ssh is started when the current transfer
 //! starts (first marker): it connects and authenticates during the warm-up, then its remote
@@ -126,6 +127,22 @@ pub struct Invocation {
     pub kex_only: bool,
 }
 
+/// The restart segment S of a sample of `bytes` timed bytes in `dir`: downloads about a tenth
+/// of N (64 KiB-aligned, at least 64 KiB), uploads none. A download's source is the remote
+/// `head`: while the next one starts, nothing feeds sshd, the pipeline drains, and the window
+/// loses ~5 ms (AES-GCM read 2-3 % low at 0.25 s); timing S, which pays the same restart, and
+/// taking (N - S) / (window - restart) cancels it. In an upload the channel window and socket
+/// buffers keep data flowing while `head` restarts (there the difference read ~1 % high).
+pub fn restart_bytes(dir: Direction, bytes: u64) -> u64 {
+    match dir {
+        Direction::Up => 0,
+        Direction::Down if bytes == 0 => 0,
+        Direction::Down => ((bytes / 10).div_ceil(65536) * 65536)
+            .max(65536)
+            .min(bytes / 2),
+    }
+}
+
 /// The remote command moving `size` in `dir`, then printing the server stat line on stderr.
 /// With a payload: a marker line (the transfer starts), W warm-up bytes, a marker line (the
 /// window opens), N timed bytes, a marker line (it closes); upload: markers on stdout;
@@ -142,8 +159,16 @@ pub fn remote_command(dir: Direction, size: Size, gate: Option<&Path>) -> String
         Direction::Down => format!("echo {line} >&2"),
     };
     let mark = say(WINDOW_MARKER);
+    let restart = restart_bytes(dir, size.bytes);
     let transfer = if size.bytes == 0 {
         head(0)
+    } else if restart > 0 {
+        format!(
+            "{mark}; {}; {mark}; {}; {mark}; {}; s=$?; {mark}; (exit $s)",
+            head(size.warmup_bytes),
+            head(restart),
+            head(size.bytes)
+        )
     } else {
         format!(
             "{mark}; {}; {mark}; {}; s=$?; {mark}; (exit $s)",
@@ -357,14 +382,31 @@ pub fn classify(inv: &Invocation, code: Option<i32>, log: &SshLog) -> Verdict {
     }
 }
 
-/// (warm-up seconds, window seconds) from the three marker arrivals (transfer start, window
-/// open, window close), if all three came.
-pub fn window_seconds(marks: &[Instant]) -> Option<(f64, f64)> {
-    match marks {
-        [start, open, close, ..] => Some((
-            open.duration_since(*start).as_secs_f64(),
-            close.duration_since(*open).as_secs_f64(),
-        )),
+/// Seconds between marker arrivals: the warm-up, the restart segment (downloads) and the
+/// window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timings {
+    pub warmup_s: f64,
+    pub restart_s: Option<f64>,
+    pub window_s: f64,
+}
+
+/// [`Timings`] from the marker arrivals: transfer start, window open, window close (3); with a
+/// restart segment, transfer start, restart open, window open, window close (4). `None` when
+/// fewer came.
+pub fn window_seconds(marks: &[Instant], restart: bool) -> Option<Timings> {
+    let secs = |a: &Instant, b: &Instant| b.duration_since(*a).as_secs_f64();
+    match (restart, marks) {
+        (false, [start, open, close, ..]) => Some(Timings {
+            warmup_s: secs(start, open),
+            restart_s: None,
+            window_s: secs(open, close),
+        }),
+        (true, [start, mid, open, close, ..]) => Some(Timings {
+            warmup_s: secs(start, mid),
+            restart_s: Some(secs(mid, open)),
+            window_s: secs(open, close),
+        }),
         _ => None,
     }
 }
@@ -721,21 +763,23 @@ impl TrialRunner for SshRunner {
                 return Err(err(format!("{why} (ssh debug log: `{}`)", path.display())));
             }
         }
-        let (warmup_s, window_s) = match inv.markers {
-            None => (None, None),
+        let restart = inv.markers.map_or(0, |dir| restart_bytes(dir, size.bytes));
+        let timings = match inv.markers {
+            None => None,
             Some(dir) => {
                 let marks = if dir == Direction::Up {
                     &out_marks
                 } else {
                     &err_marks
                 };
-                match window_seconds(marks) {
-                    Some((warm, window)) => (Some(warm), Some(window)),
+                match window_seconds(marks, restart > 0) {
+                    Some(t) => Some(t),
                     None => {
                         let path = self.keep_log(trial, &conn.log_path);
                         return Err(err(format!(
-                            "the remote command printed {} of 3 `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
+                            "the remote command printed {} of {} `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
                             marks.len(),
+                            if restart > 0 { 4 } else { 3 },
                             path.display()
                         )));
                     }
@@ -761,8 +805,10 @@ impl TrialRunner for SshRunner {
             } else {
                 0
             },
-            window_s,
-            warmup_s,
+            window_s: timings.map(|t| t.window_s),
+            warmup_s: timings.map(|t| t.warmup_s),
+            restart_bytes: restart,
+            restart_s: timings.and_then(|t| t.restart_s),
             connected_ahead,
             wall_s,
             client_user_s: ru.0,
@@ -948,9 +994,27 @@ debug1: Exit status 0\n";
         let t0 = Instant::now();
         let t1 = t0 + Duration::from_millis(400);
         let t2 = t1 + Duration::from_millis(300);
-        assert_eq!(window_seconds(&[t0, t1]), None);
-        let (warm, w) = window_seconds(&[t0, t1, t2]).unwrap();
-        assert!((warm - 0.4).abs() < 1e-9 && (w - 0.3).abs() < 1e-9);
+        assert_eq!(window_seconds(&[t0, t1], false), None);
+        let t = window_seconds(&[t0, t1, t2], false).unwrap();
+        assert!((t.warmup_s - 0.4).abs() < 1e-9 && (t.window_s - 0.3).abs() < 1e-9);
+        assert_eq!(t.restart_s, None);
+        // A download: the restart segment sits between the warm-up and the window.
+        assert_eq!(window_seconds(&[t0, t1, t2], true), None);
+        let t3 = t2 + Duration::from_millis(250);
+        let t = window_seconds(&[t0, t1, t2, t3], true).unwrap();
+        assert!((t.warmup_s - 0.4).abs() < 1e-9 && (t.window_s - 0.25).abs() < 1e-9);
+        assert!((t.restart_s.unwrap() - 0.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn only_downloads_time_a_restart_segment_of_about_a_tenth() {
+        assert_eq!(restart_bytes(Direction::Up, 300 << 20), 0);
+        assert_eq!(restart_bytes(Direction::Down, 0), 0);
+        assert_eq!(restart_bytes(Direction::Down, 300 << 20), 30 << 20);
+        // 64 KiB-aligned, at least 64 KiB, never more than half the window.
+        assert_eq!(restart_bytes(Direction::Down, 1_000_000), 131_072);
+        assert_eq!(restart_bytes(Direction::Down, 256 << 10), 65_536);
+        assert_eq!(restart_bytes(Direction::Down, 10), 5);
     }
 
     #[test]
@@ -1053,7 +1117,7 @@ debug1: Exit status 0\n";
         let down = remote_command(Direction::Down, sz(10), None);
         assert!(
             down.starts_with(
-                "echo hostkit-mark >&2; head -c 65536 /dev/zero; echo hostkit-mark >&2; head -c 10 /dev/zero;"
+                "echo hostkit-mark >&2; head -c 65536 /dev/zero; echo hostkit-mark >&2; head -c 5 /dev/zero; echo hostkit-mark >&2; head -c 10 /dev/zero;"
             ),
             "{down}"
         );

@@ -524,7 +524,17 @@ fn download_direction_moves_data_server_to_client() {
     for s in down {
         assert_eq!(s["negotiated"]["cipher_s2c"], "aes128-gcm@openssh.com");
         // The markers came back on stderr, behind the data: a window was timed.
-        assert!(s["window_seconds"].as_f64().unwrap() > 0.0, "{s}");
+        let window = s["window_seconds"].as_f64().unwrap();
+        assert!(window > 0.0, "{s}");
+        // and, just before it, the restart segment (about a tenth of the window's bytes),
+        // timed by a fourth marker: shorter than the window, in bytes and in seconds.
+        let (n, restart) = (
+            s["bytes"].as_u64().unwrap(),
+            s["restart_bytes"].as_u64().unwrap(),
+        );
+        assert!(restart > 0 && restart <= n / 2, "{s}");
+        let restart_s = s["restart_seconds"].as_f64().unwrap();
+        assert!(restart_s > 0.0 && restart_s < window, "{s}");
         assert!(s["server_user_seconds"].is_number(), "{s}");
     }
     assert_clean(tmp.path());
