@@ -22,15 +22,19 @@ def ratio(rounds, data, num, den):
     return statistics.median(a) / statistics.median(b)
 
 
+def per_round(rounds, data, num, den):
+    """Each round's own ratio (hostkit's median / the reference's median in that round)."""
+    return [statistics.median(data[r][num]) / statistics.median(data[r][den]) for r in rounds]
+
+
 def paired(rounds, data, num, den):
-    """Median over rounds of each round's own ratio (hostkit's median / the reference): uses
-    the pairing inside a round, so drift in machine speed between rounds cancels."""
-    return statistics.median(statistics.median(data[r][num]) / statistics.median(data[r][den])
-                             for r in rounds)
+    """Median of the per-round ratios: uses the pairing inside a round, so drift in machine
+    speed between rounds cancels."""
+    return statistics.median(per_round(rounds, data, num, den))
 
 
 def paired_interval(rng, rounds, data, num, den):
-    per = [statistics.median(data[r][num]) / statistics.median(data[r][den]) for r in rounds]
+    per = per_round(rounds, data, num, den)
     boots = sorted(statistics.median(rng.choice(per) for _ in per) for _ in range(2000))
     return boots[int(0.025 * len(boots))], boots[int(0.975 * len(boots)) - 1]
 

@@ -118,10 +118,11 @@ pub struct SessionOptions {
     /// measured so far, at least `min_warmup_time_s` at the estimated rate and at least
     /// `min_warmup_bytes`.
     pub warmup_time_s: f64,
-    /// The same for downloads. Their window opens later: at ~0.37 s, bench/ssh-bench read
-    /// aes128-gcm and aes128-ctr downloads 3-5 % below plain ssh's steady state over 18
-    /// rounds (0.945, 0.969); at ~0.8 s, 0.984 and 0.983 (8 rounds). Uploads were within ±2.3 %
-    /// at 0.37 s.
+    /// The same for downloads, ~0.8 s. It was chosen when AES downloads read 3-5 % low at
+    /// ~0.37 s (0.984 at ~0.8 s in 8 rounds); a later 18-round run at ~0.8 s still read
+    /// aes128-gcm 0.946, and the cause turned out to be the `head` restart inside the window,
+    /// which the restart segment now cancels (`sys::runner::restart_bytes`). The later window
+    /// stays: it is what the restart-segment runs measured.
     pub down_warmup_time_s: f64,
     pub min_warmup_time_s: f64,
     pub min_warmup_bytes: u64,

@@ -162,18 +162,17 @@ pub fn remote_command(dir: Direction, size: Size, gate: Option<&Path>) -> String
     let restart = restart_bytes(dir, size.bytes);
     let transfer = if size.bytes == 0 {
         head(0)
-    } else if restart > 0 {
-        format!(
-            "{mark}; {}; {mark}; {}; {mark}; {}; s=$?; {mark}; (exit $s)",
-            head(size.warmup_bytes),
-            head(restart),
-            head(size.bytes)
-        )
     } else {
+        // W, then S (downloads), then N, a marker before each and after the last.
+        let restart = (restart > 0).then_some(restart);
+        let segments: Vec<String> = std::iter::once(size.warmup_bytes)
+            .chain(restart)
+            .chain([size.bytes])
+            .map(head)
+            .collect();
         format!(
-            "{mark}; {}; {mark}; {}; s=$?; {mark}; (exit $s)",
-            head(size.warmup_bytes),
-            head(size.bytes)
+            "{mark}; {}; s=$?; {mark}; (exit $s)",
+            segments.join(&format!("; {mark}; "))
         )
     };
     let wait = gate.map_or(String::new(), |g| {
@@ -772,18 +771,16 @@ impl TrialRunner for SshRunner {
                 } else {
                     &err_marks
                 };
-                match window_seconds(marks, restart > 0) {
-                    Some(t) => Some(t),
-                    None => {
-                        let path = self.keep_log(trial, &conn.log_path);
-                        return Err(err(format!(
-                            "the remote command printed {} of {} `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
-                            marks.len(),
-                            if restart > 0 { 4 } else { 3 },
-                            path.display()
-                        )));
-                    }
-                }
+                let Some(t) = window_seconds(marks, restart > 0) else {
+                    let path = self.keep_log(trial, &conn.log_path);
+                    return Err(err(format!(
+                        "the remote command printed {} of {} `{WINDOW_MARKER}` lines; is the remote shell POSIX with `head -c`? (ssh debug log: `{}`)",
+                        marks.len(),
+                        if restart > 0 { 4 } else { 3 },
+                        path.display()
+                    )));
+                };
+                Some(t)
             }
         };
         let server = if handshake {
